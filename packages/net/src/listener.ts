@@ -1,0 +1,201 @@
+import { chmodSync, unlinkSync } from "node:fs";
+import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
+import {
+  type Control,
+  DEFAULT_MAX_FRAME,
+  type Hello,
+  type LoadStats,
+  type Message,
+  PROTOCOL_VERSION,
+  type Request,
+  type WireError,
+} from "@switchyard/wire";
+import { type Address, formatAddress } from "./address.ts";
+import { Connection, socketHandlers } from "./connection.ts";
+import { NetError, RequestError } from "./errors.ts";
+import { probe } from "./probe.ts";
+
+export type RequestHandler = (request: Request, conn: Connection) => unknown;
+
+export interface ListenerOptions {
+  address: Address;
+  /** Our side of the `hello` exchange. */
+  role: string;
+  id: number;
+  maxFrame?: number;
+  /** Answers one request: return (or resolve to) the response body, throw RequestError for an error answer. */
+  handle: RequestHandler;
+  onHello?(remote: Hello, conn: Connection): void;
+  onControl?(message: Control, conn: Connection): void;
+  onClose?(conn: Connection): void;
+  /** Something a client sent was wrong (already answered with an error frame); for the log. */
+  onProblem?(description: string): void;
+}
+
+export interface Listener {
+  readonly address: Address;
+  readonly connections: ReadonlySet<Connection>;
+  stats(): LoadStats;
+  /** Stop accepting connections and ask every client to send no new requests. */
+  goAway(reason: string): void;
+  /** Resolves true once no request is in flight, false if `timeoutMs` passed first. */
+  drained(timeoutMs: number): Promise<boolean>;
+  /** Closes every connection and removes the socket file. */
+  close(): void;
+}
+
+/** Accepts wire connections, answers `hello` and `ping`, and hands every request to `handle`. */
+export async function listen(options: ListenerOptions): Promise<Listener> {
+  const maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
+  const connections = new Set<Connection>();
+  const stats: LoadStats = { inflight: 0, total: 0, errors: 0 };
+  const idleWaiters = new Set<() => void>();
+  let accepting = true;
+  const ourHello: Hello = { t: "hello", v: PROTOCOL_VERSION, role: options.role, id: options.id };
+  const problem = (text: string) => options.onProblem?.(text);
+
+  const finish = () => {
+    stats.inflight--;
+    if (stats.inflight === 0) for (const wake of idleWaiters) wake();
+  };
+
+  const runRequest = (conn: Connection, request: Request) => {
+    stats.inflight++;
+    stats.total++;
+    const ok = (body: unknown) => {
+      finish();
+      if (!conn.closed) conn.send({ t: "res", id: request.id, body });
+    };
+    const fail = (error: unknown) => {
+      finish();
+      stats.errors++;
+      const code = error instanceof RequestError ? error.code : error instanceof NetError ? (error.remoteCode ?? error.code) : "internal";
+      const message = error instanceof Error ? error.message : String(error);
+      if (code === "internal") problem(`request ${request.op} failed: ${message}`);
+      if (!conn.closed) conn.send({ t: "err", id: request.id, code, message });
+    };
+    try {
+      const result = options.handle(request, conn);
+      if (result instanceof Promise) result.then(ok, fail);
+      else ok(result);
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  const refuse = (conn: Connection, code: string, message: string) => {
+    problem(message);
+    conn.send({ t: "err", id: 0, code, message });
+    conn.end();
+  };
+
+  const onMessage = (conn: Connection, message: Message) => {
+    if (conn.remote === null) {
+      if (message.t !== "hello") return refuse(conn, "hello_required", `first frame was "${message.t}", expected "hello"`);
+      if (message.v !== PROTOCOL_VERSION) {
+        return refuse(conn, "version", `protocol version ${message.v} is not supported (this side speaks ${PROTOCOL_VERSION})`);
+      }
+      conn.remote = message;
+      conn.send(ourHello);
+      if (!accepting) conn.send({ t: "goaway", reason: "shutting down" });
+      options.onHello?.(message, conn);
+      return;
+    }
+    switch (message.t) {
+      case "req":
+        return runRequest(conn, message);
+      case "ping":
+        return conn.send({ t: "pong", id: message.id, stats: { ...stats } });
+      case "ctl":
+        return options.onControl?.(message, conn);
+      case "hello":
+        return problem("a second hello on one connection was ignored");
+      default:
+        // res/err/pong/goaway are answers; a client has no business sending them here.
+        return problem(`unexpected "${message.t}" frame from a client was ignored`);
+    }
+  };
+
+  const events = {
+    onMessage,
+    onClose(conn: Connection) {
+      connections.delete(conn);
+      options.onClose?.(conn);
+    },
+    onWireError(_conn: Connection, error: WireError, fatal: boolean) {
+      problem(`bad frame from a client (${error.code}: ${error.message})${fatal ? "; connection closed" : ""}`);
+    },
+  };
+  const handlers = socketHandlers((socket: Socket<Connection>) => {
+    const conn = new Connection(socket, events, maxFrame);
+    socket.data = conn;
+    if (!accepting) return conn.destroy();
+    connections.add(conn);
+  });
+
+  const address = options.address;
+  let server: UnixSocketListener<Connection> | TCPSocketListener<Connection>;
+  if (address.kind === "unix") {
+    await claimUnixPath(address.path);
+    server = Bun.listen<Connection>({ unix: address.path, socket: handlers });
+    chmodSync(address.path, 0o600);
+  } else {
+    try {
+      server = Bun.listen<Connection>({ hostname: address.host, port: address.port, socket: handlers });
+    } catch (error) {
+      throw new NetError("address_in_use", `cannot listen on ${formatAddress(address)}: ${(error as Error).message}`);
+    }
+  }
+
+  let closed = false;
+  return {
+    address,
+    connections,
+    stats: () => ({ ...stats }),
+    goAway(reason) {
+      if (!accepting) return;
+      accepting = false;
+      server.stop(false);
+      for (const conn of connections) conn.send({ t: "goaway", reason });
+    },
+    drained(timeoutMs) {
+      if (stats.inflight === 0) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          idleWaiters.delete(wake);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          idleWaiters.delete(wake);
+          resolve(false);
+        }, timeoutMs);
+        idleWaiters.add(wake);
+      });
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      accepting = false;
+      server.stop(true);
+      for (const conn of connections) conn.end();
+      if (address.kind === "unix") removeQuietly(address.path);
+    },
+  };
+}
+
+/** A socket file left by a dead process is removed; one a live process answers on is an error. */
+async function claimUnixPath(path: string): Promise<void> {
+  if (await probe({ kind: "unix", path }, 500)) {
+    throw new NetError("address_in_use", `another process is listening on unix:${path}`);
+  }
+  removeQuietly(path);
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
+}

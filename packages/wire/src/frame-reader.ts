@@ -1,0 +1,97 @@
+import { DEFAULT_MAX_FRAME, HEADER_BYTES, decodeBody } from "./codec.ts";
+import { WireError } from "./errors.ts";
+import type { Message } from "./messages.ts";
+
+export interface FrameReaderOptions {
+  maxFrame?: number;
+  onMessage: (message: Message) => void;
+  /** A bad frame or message; `fatal` means framing is lost and the connection must close. */
+  onError: (error: WireError, fatal: boolean) => void;
+}
+
+/**
+ * Turns a byte stream into messages. Chunks may split frames anywhere; a frame whose body is
+ * split is assembled in one buffer of exactly its size, allocated only after its length passed
+ * the maximum. It never throws: every problem goes to `onError`.
+ */
+export class FrameReader {
+  private readonly maxFrame: number;
+  private readonly onMessage: (message: Message) => void;
+  private readonly onError: (error: WireError, fatal: boolean) => void;
+  private readonly head = new Uint8Array(HEADER_BYTES);
+  private headFill = 0;
+  private body: Uint8Array | null = null;
+  private bodyFill = 0;
+  private failed = false;
+
+  constructor(options: FrameReaderOptions) {
+    this.maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
+    this.onMessage = options.onMessage;
+    this.onError = options.onError;
+  }
+
+  /** Bytes of an unfinished frame held between chunks. */
+  get buffered(): number {
+    return this.headFill + this.bodyFill;
+  }
+
+  push(chunk: Uint8Array): void {
+    let off = 0;
+    while (off < chunk.length && !this.failed) {
+      if (this.body === null) {
+        let length: number;
+        if (this.headFill === 0 && chunk.length - off >= HEADER_BYTES) {
+          length = readLength(chunk, off);
+          off += HEADER_BYTES;
+        } else {
+          const n = Math.min(HEADER_BYTES - this.headFill, chunk.length - off);
+          this.head.set(chunk.subarray(off, off + n), this.headFill);
+          this.headFill += n;
+          off += n;
+          if (this.headFill < HEADER_BYTES) return;
+          this.headFill = 0;
+          length = readLength(this.head, 0);
+        }
+        if (length > this.maxFrame) {
+          this.failed = true;
+          this.onError(new WireError("frame_too_large", `frame of ${length} bytes exceeds the maximum of ${this.maxFrame}`), true);
+          return;
+        }
+        if (chunk.length - off >= length) {
+          // Fast path: the whole body is in this chunk, decode it in place.
+          this.deliver(chunk.subarray(off, off + length));
+          off += length;
+          continue;
+        }
+        this.body = new Uint8Array(length);
+        this.bodyFill = 0;
+      }
+      const n = Math.min(this.body.length - this.bodyFill, chunk.length - off);
+      this.body.set(chunk.subarray(off, off + n), this.bodyFill);
+      this.bodyFill += n;
+      off += n;
+      if (this.bodyFill === this.body.length) {
+        const body = this.body;
+        this.body = null;
+        this.bodyFill = 0;
+        this.deliver(body);
+      }
+    }
+  }
+
+  private deliver(body: Uint8Array): void {
+    let message: Message;
+    try {
+      message = decodeBody(body);
+    } catch (error) {
+      this.onError(error as WireError, false);
+      return;
+    }
+    this.onMessage(message);
+  }
+}
+
+function readLength(bytes: Uint8Array, at: number): number {
+  // `>>> 0` keeps the top bit from making the length negative.
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
