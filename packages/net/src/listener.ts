@@ -177,8 +177,9 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
       if (closed) return;
       closed = true;
       accepting = false;
-      server.stop(true);
+      // End our connections first (flushing goaway and last answers), then stop the listening socket.
       for (const conn of connections) conn.end();
+      server.stop(false);
       if (address.kind === "unix") removeQuietly(address.path);
     },
   };

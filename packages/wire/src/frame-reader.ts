@@ -30,9 +30,9 @@ export class FrameReader {
     this.onError = options.onError;
   }
 
-  /** Bytes of an unfinished frame held between chunks. */
+  /** Bytes of an unfinished frame received so far (its length prefix included), 0 between frames. */
   get buffered(): number {
-    return this.headFill + this.bodyFill;
+    return this.body === null ? this.headFill : HEADER_BYTES + this.bodyFill;
   }
 
   push(chunk: Uint8Array): void {

@@ -1,0 +1,45 @@
+import { type Address, NetError, Peer, formatAddress } from "@switchyard/net";
+
+/** What went wrong, mapped to the client's exit statuses by main.ts. */
+export class ClientError extends Error {
+  override readonly name = "ClientError";
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Connects to the load balancer, failing with exit status 2 and a hint when no fleet answers. */
+export async function openSession(address: Address, clientId: number, timeoutMs: number): Promise<Peer> {
+  const { promise, resolve, reject } = Promise.withResolvers<Peer>();
+  const peer = new Peer({
+    address,
+    role: "client",
+    id: clientId,
+    reconnect: false,
+    connectTimeoutMs: Math.min(timeoutMs, 2500),
+    timeoutMs,
+    onStateChange(state, reason) {
+      if (state === "open") resolve(peer);
+      else if (state === "closed" || state === "down") {
+        reject(new ClientError(`no load balancer answers at ${formatAddress(address)} (${reason}). Is the fleet running? Start it with ./watchdog`, 2));
+      }
+    },
+  });
+  return promise;
+}
+
+/** Sends one value and returns the result; -1 means the proxy found the value illegal. */
+export async function askSqrt(peer: Peer, clientId: number, value: number): Promise<number> {
+  try {
+    const body = (await peer.request("sqrt", { client: clientId, value })) as { result?: unknown } | null;
+    if (typeof body?.result !== "number") throw new ClientError("the fleet sent an answer without a result", 3);
+    return body.result;
+  } catch (error) {
+    if (error instanceof ClientError) throw error;
+    const detail = error instanceof NetError && error.remoteCode ? `${error.remoteCode}: ${error.message}` : (error as Error).message;
+    throw new ClientError(`the fleet could not answer (${detail})`, 3);
+  }
+}

@@ -1,0 +1,39 @@
+import { attachToWatchdog, commonArgs, onShutdown, runCli } from "@switchyard/cli";
+import { createLogger } from "@switchyard/log";
+import { formatAddress } from "@switchyard/net";
+import { resolveProxyConfig } from "./config.ts";
+import { createProxy } from "./proxy.ts";
+
+await runCli({
+  name: "reverse_proxy",
+  description: "Switchyard reverse proxy: validates requests and forwards them to its servers",
+  args: {
+    id: { type: "string", valueHint: "n", description: "This proxy's number, as in the logs (Reverse Proxy #N)", required: true },
+    upstreams: {
+      type: "string",
+      valueHint: "list",
+      description: "This proxy's servers as N=ADDRESS pairs: 1=unix:/tmp/s1.sock,2=tcp://10.0.0.5:7001",
+      required: true,
+    },
+    listen: { type: "string", valueHint: "address", description: "Where to listen (default <run-dir>/reverse_proxy-<id>.sock)" },
+    "timeout-ms": { type: "string", valueHint: "ms", description: "Budget of a request that carries none (default 5000)" },
+    control: { type: "string", valueHint: "address", description: "The watchdog's control socket (set by the watchdog)" },
+    ...commonArgs,
+  },
+  epilogue: "Example: reverse_proxy --id 1 --listen unix:/tmp/p1.sock --upstreams 1=unix:/tmp/s1.sock,2=unix:/tmp/s2.sock",
+  async run(args) {
+    const config = resolveProxyConfig(args);
+    const log = createLogger({ role: `Reverse Proxy #${config.id}`, level: config.logLevel, format: config.logFormat });
+    const proxy = await createProxy(config, log);
+    const stop = onShutdown(log, config.control !== undefined, () => proxy.drain(4000));
+    await proxy.pool.settled(2000);
+    if (config.control) {
+      attachToWatchdog(config.control, "reverse_proxy", config.id, () => {
+        log.warn("Lost the watchdog. Terminating.");
+        stop("watchdog gone");
+      }).ready({ listen: formatAddress(config.listen) });
+    }
+    const servers = config.upstreams.map((u) => `#${u.n}`).join(", ");
+    log.info(`Started. Listening on ${formatAddress(config.listen)}; servers ${servers}`);
+  },
+});

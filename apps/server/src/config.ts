@@ -1,0 +1,35 @@
+import { type Address, parseAddress } from "@switchyard/net";
+import { CliError, type LogOptions, fleetSocket, parseAddressFlag, parseInteger, parseMillis, resolveLogOptions, resolveRunDir } from "@switchyard/cli";
+
+export interface ServerConfig extends LogOptions {
+  /** Global server number: "Server #3". */
+  id: number;
+  listen: Address;
+  /** Simulated work per request, in ms; waits without blocking other requests. */
+  workMs: number;
+  /** The watchdog's control socket when supervised. */
+  control: Address | undefined;
+}
+
+export interface ServerArgs {
+  id?: string;
+  listen?: string;
+  "work-ms"?: string;
+  control?: string;
+  "run-dir"?: string;
+  "log-level"?: string;
+  "log-format"?: string;
+}
+
+/** Defaults: --listen is server-<id>.sock in the run directory; no simulated work. */
+export function resolveServerConfig(args: ServerArgs): ServerConfig {
+  if (args.id === undefined) throw new CliError("--id is required (the server's number, e.g. --id 3)");
+  const id = parseInteger("--id", args.id, 1, 0xffff_ffff);
+  return {
+    id,
+    listen: args.listen ? parseAddressFlag("--listen", args.listen) : parseAddress(fleetSocket.server(resolveRunDir(args["run-dir"]), id)),
+    workMs: args["work-ms"] === undefined ? 0 : parseMillis("--work-ms", args["work-ms"]),
+    control: args.control ? parseAddressFlag("--control", args.control) : undefined,
+    ...resolveLogOptions(args),
+  };
+}

@@ -1,0 +1,33 @@
+import { attachToWatchdog, commonArgs, onShutdown, runCli } from "@switchyard/cli";
+import { formatAddress } from "@switchyard/net";
+import { createLogger } from "@switchyard/log";
+import { resolveServerConfig } from "./config.ts";
+import { createServer } from "./server.ts";
+
+await runCli({
+  name: "server",
+  description: "Switchyard server: answers square-root requests over the wire protocol",
+  args: {
+    id: { type: "string", description: "This server's number, as in the logs (Server #N)", valueHint: "n", required: true },
+    listen: { type: "string", valueHint: "address", description: "Where to listen: unix:/path.sock or tcp://host:port (default <run-dir>/server-<id>.sock)" },
+    "work-ms": { type: "string", valueHint: "ms", description: "Simulated work per request, without blocking other requests (default 0)" },
+    control: { type: "string", valueHint: "address", description: "The watchdog's control socket (set by the watchdog)" },
+    ...commonArgs,
+  },
+  epilogue: "Example: server --id 1 --listen unix:/tmp/s1.sock",
+  async run(args) {
+    const config = resolveServerConfig(args);
+    const role = `Server #${config.id}`;
+    const log = createLogger({ role, level: config.logLevel, format: config.logFormat });
+    const server = await createServer(config, log);
+    const supervised = config.control !== undefined;
+    const stop = onShutdown(log, supervised, () => server.drain(4000));
+    if (config.control) {
+      attachToWatchdog(config.control, "server", config.id, () => {
+        log.warn("Lost the watchdog. Terminating.");
+        stop("watchdog gone");
+      }).ready({ listen: formatAddress(config.listen) });
+    }
+    log.info(`Started. Listening on ${formatAddress(config.listen)}`);
+  },
+});

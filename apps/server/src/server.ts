@@ -1,0 +1,45 @@
+import { formatFloat } from "@switchyard/cli";
+import { type Logger, infoEnabled } from "@switchyard/log";
+import { type Listener, RequestError, listen } from "@switchyard/net";
+import type { Request } from "@switchyard/wire";
+import type { ServerConfig } from "./config.ts";
+import { validateSqrtRequest } from "./sqrt.ts";
+
+export interface Server {
+  readonly listener: Listener;
+  /** Stops taking requests, finishes the ones in flight (up to `timeoutMs`), then closes. */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+/** The square-root service of seeds/000. */
+export async function createServer(config: ServerConfig, log: Logger): Promise<Server> {
+  const sqrt = (request: Request) => {
+    const { client, value } = validateSqrtRequest(request.body);
+    const result = Math.sqrt(value);
+    if (infoEnabled(log)) log.info(`Received the value ${value} from Client #${client}. Returning ${formatFloat(result)}.`);
+    if (config.workMs <= 0) return { result };
+    return Bun.sleep(config.workMs).then(() => ({ result }));
+  };
+
+  const listener = await listen({
+    address: config.listen,
+    role: "server",
+    id: config.id,
+    handle(request) {
+      if (request.op === "sqrt") return sqrt(request);
+      throw new RequestError("unknown_op", `unknown operation "${request.op}" (this server answers: sqrt)`);
+    },
+    onProblem: (text) => log.warn(text),
+  });
+
+  return {
+    listener,
+    async drain(timeoutMs) {
+      listener.goAway("shutting down");
+      if (!(await listener.drained(timeoutMs))) {
+        log.warn(`${listener.stats().inflight} requests still in flight after ${timeoutMs} ms; closing anyway`);
+      }
+      listener.close();
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import type { Subprocess } from "bun";
+import type { Logger } from "@switchyard/log";
+import type { ChildSpec } from "./plan.ts";
+import { DEFAULT_RESTART_POLICY, type RestartPolicyOptions, createRestartPolicy } from "./restart-policy.ts";
+
+export interface ChildOptions {
+  spec: ChildSpec;
+  log: Logger;
+  readyTimeoutMs: number;
+  restartPolicy?: RestartPolicyOptions;
+}
+
+/** "SIGKILL" or "exit code 3": how a process ended. */
+export function describeExit(proc: Subprocess): string {
+  return proc.signalCode ? String(proc.signalCode) : `exit code ${proc.exitCode}`;
+}
+
+/**
+ * One member of the fleet: started, watched, restarted with the same identity and socket when it
+ * dies (with crash-loop backoff), and stopped on request. Readiness comes from the control socket.
+ */
+export class SupervisedChild {
+  readonly spec: ChildSpec;
+  private proc: Subprocess | null = null;
+  private readonly log: Logger;
+  private readonly restarts;
+  private readonly restartWindowMs: number;
+  private readonly readyTimeoutMs: number;
+  private stopping = false;
+  private diedAt: number | null = null;
+  private readyTimer: Timer | null = null;
+  private restartTimer: Timer | null = null;
+  private readyWaiters: Array<() => void> = [];
+  private isReady = false;
+
+  constructor(options: ChildOptions) {
+    this.spec = options.spec;
+    this.log = options.log;
+    this.readyTimeoutMs = options.readyTimeoutMs;
+    const policy = options.restartPolicy ?? DEFAULT_RESTART_POLICY;
+    this.restarts = createRestartPolicy(policy);
+    this.restartWindowMs = policy.windowMs;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  /** Spawns the process; the returned promise resolves when it reports ready (or at once if stopping). */
+  start(): Promise<void> {
+    const ready = this.whenReady();
+    this.spawn();
+    return ready;
+  }
+
+  whenReady(): Promise<void> {
+    if (this.isReady || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /** The child said `ready` on the control socket. */
+  markReady(pid: number): void {
+    if (this.proc?.pid !== pid || this.isReady) return;
+    this.isReady = true;
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    if (this.diedAt !== null) {
+      this.log.info(`${this.spec.label} is back (pid ${pid}, serving ${Math.round(performance.now() - this.diedAt)} ms after its death)`);
+      this.diedAt = null;
+    }
+    for (const wake of this.readyWaiters.splice(0)) wake();
+  }
+
+  /** SIGTERM, wait up to `timeoutMs` for it to drain and exit, then SIGKILL. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    for (const wake of this.readyWaiters.splice(0)) wake();
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill("SIGTERM");
+    let timer: Timer | undefined;
+    const exited = await Promise.race([
+      proc.exited.then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!exited) {
+      this.log.warn(`${this.spec.label} did not exit within ${timeoutMs / 1000} s of SIGTERM. Killing it (SIGKILL).`);
+      proc.kill("SIGKILL");
+      await proc.exited;
+    }
+  }
+
+  /** Immediate SIGKILL, for a second Ctrl-C. */
+  kill(): void {
+    this.stopping = true;
+    this.proc?.kill("SIGKILL");
+  }
+
+  private spawn(): void {
+    this.isReady = false;
+    let proc: Subprocess;
+    try {
+      proc = Bun.spawn([this.spec.binary, ...this.spec.args], {
+        stdin: "ignore",
+        stdout: "inherit",
+        stderr: "inherit",
+        // Its own session: Ctrl-C and Ctrl-Z in the watchdog's terminal reach only the watchdog,
+        // which then shuts the fleet down in order.
+        detached: true,
+      });
+    } catch (error) {
+      this.log.error(`Cannot start ${this.spec.label} (${this.spec.binary}): ${(error as Error).message}`);
+      this.scheduleRestart();
+      return;
+    }
+    this.proc = proc;
+    this.readyTimer = setTimeout(() => {
+      this.log.error(`${this.spec.label} did not become ready within ${this.readyTimeoutMs} ms. Killing it.`);
+      proc.kill("SIGKILL");
+    }, this.readyTimeoutMs);
+    proc.exited.then(() => this.onExit(proc));
+  }
+
+  private onExit(proc: Subprocess): void {
+    if (proc !== this.proc) return;
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.isReady = false;
+    if (this.stopping) return;
+    this.diedAt ??= performance.now();
+    this.log.warn(`${this.spec.label} has died (${describeExit(proc)}). Re-creating.`);
+    this.scheduleRestart();
+  }
+
+  private scheduleRestart(): void {
+    const { delayMs, recent } = this.restarts.next();
+    if (delayMs === 0) {
+      this.spawn();
+      return;
+    }
+    this.log.warn(`${this.spec.label} keeps crashing (${recent} restarts within ${this.restartWindowMs / 1000} s). Next restart in ${(delayMs / 1000).toFixed(1)} s.`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (!this.stopping) this.spawn();
+    }, delayMs);
+  }
+}

@@ -1,0 +1,50 @@
+import { commonArgs, ensureRunDir, runCli } from "@switchyard/cli";
+import { createLogger } from "@switchyard/log";
+import { resolveWatchdogConfig } from "./config.ts";
+import { createWatchdog } from "./watchdog.ts";
+
+const SIGNAL_WORDS = { SIGTSTP: "SIGTSTP from user", SIGINT: "SIGINT from user", SIGTERM: "SIGTERM" } as const;
+
+await runCli({
+  name: "watchdog",
+  description: "Switchyard watchdog: starts the fleet, restarts what dies, and shuts it down in order",
+  args: {
+    proxies: { type: "string", valueHint: "n", description: "Reverse proxies (default 2)" },
+    servers: { type: "string", valueHint: "n", description: "Servers under each reverse proxy (default 3)" },
+    "work-ms": { type: "string", valueHint: "ms", description: "Simulated work per request on every server (default 0)" },
+    "bin-dir": { type: "string", valueHint: "dir", description: "Where the other binaries are (default: next to the watchdog)" },
+    "ready-timeout-ms": { type: "string", valueHint: "ms", description: "A child not ready by then is killed and restarted (default 10000)" },
+    "stop-timeout-ms": { type: "string", valueHint: "ms", description: "Drain time after SIGTERM before SIGKILL (default 5000)" },
+    ...commonArgs,
+  },
+  epilogue: `Stop the fleet with Ctrl-Z, Ctrl-C, or kill -TSTP/-INT/-TERM <pid>: servers stop first, then the
+reverse proxies, then the load balancer. A second Ctrl-C kills everything at once.
+Example: watchdog --proxies 3 --servers 2 --run-dir /tmp/fleet`,
+  async run(args) {
+    const config = resolveWatchdogConfig(args);
+    const log = createLogger({ role: "Watchdog", level: config.logLevel, format: config.logFormat });
+    ensureRunDir(config.runDir);
+    const watchdog = createWatchdog(config, log);
+
+    let stopping = false;
+    for (const signal of ["SIGTSTP", "SIGINT", "SIGTERM"] as const) {
+      process.on(signal, () => {
+        if (stopping) {
+          log.warn(`Received ${SIGNAL_WORDS[signal]} again. Killing all processes now.`);
+          watchdog.kill();
+          process.exit(1);
+        }
+        stopping = true;
+        log.info(`Received ${SIGNAL_WORDS[signal]}. Terminating all processes.`);
+        watchdog.shutdown().then(() => {
+          log.info("All processes terminated. Good bye.");
+          process.exit(0);
+        });
+      });
+    }
+    process.on("SIGHUP", () => log.info("Received SIGHUP. Ignoring it (the fleet keeps running)."));
+
+    log.info(`Started (pid ${process.pid}, run directory ${config.runDir})`);
+    await watchdog.start();
+  },
+});
