@@ -11,7 +11,8 @@ export function parseAddress(uri: string): Address {
     if (Buffer.byteLength(path) > 107) throw new NetError("bad_address", `socket path "${path}" is longer than 107 bytes`);
     return { kind: "unix", path };
   }
-  const tcp = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d{1,5})\/?$/.exec(uri);
+  // Brackets belong to IPv6 literals only: "[]" or "[zz]" must not be read as a bare host ("" would bind every interface).
+  const tcp = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s[\]]+):(\d{1,5})\/?$/.exec(uri);
   if (tcp) {
     const port = Number(tcp[2]);
     if (port < 1 || port > 65535) throw new NetError("bad_address", `port ${port} in "${uri}" is not between 1 and 65535`);

@@ -54,13 +54,14 @@ describe("validateMessage rejects", () => {
     ["t naming __proto__", { t: "__proto__" }, 'unknown message type "__proto__"', 0],
     ["t naming toString", { t: "toString" }, 'unknown message type "toString"', 0],
 
-    ["hello without v", { t: "hello", role: "x", id: 1 }, "hello.v must be a non-negative integer", 1],
-    ["hello with a negative v", { t: "hello", v: -1, role: "x", id: 1 }, "hello.v must be a non-negative integer", 1],
-    ["hello with a fractional v", { t: "hello", v: 1.5, role: "x", id: 1 }, "hello.v must be a non-negative integer", 1],
-    ["hello with a string v", { t: "hello", v: "1", role: "x", id: 1 }, "hello.v must be a non-negative integer", 1],
-    ["hello with an empty role", { t: "hello", v: 1, role: "", id: 1 }, "hello.role must be a non-empty string", 1],
-    ["hello with a 65-character role", { t: "hello", v: 1, role: "r".repeat(65), id: 1 }, "hello.role must be a non-empty string", 1],
-    ["hello with a numeric role", { t: "hello", v: 1, role: 7, id: 1 }, "hello.role must be a non-empty string", 1],
+    ["hello without v", { t: "hello", role: "x", id: 1 }, "hello.v must be a non-negative integer", 0],
+    ["hello with a negative v", { t: "hello", v: -1, role: "x", id: 1 }, "hello.v must be a non-negative integer", 0],
+    ["hello with a fractional v", { t: "hello", v: 1.5, role: "x", id: 1 }, "hello.v must be a non-negative integer", 0],
+    ["hello with a string v", { t: "hello", v: "1", role: "x", id: 1 }, "hello.v must be a non-negative integer", 0],
+    ["hello with an empty role", { t: "hello", v: 1, role: "", id: 1 }, "hello.role must be a non-empty string", 0],
+    ["hello with a 65-character role", { t: "hello", v: 1, role: "r".repeat(65), id: 1 }, "hello.role must be a non-empty string", 0],
+    ["hello with a numeric role", { t: "hello", v: 1, role: 7, id: 1 }, "hello.role must be a non-empty string", 0],
+    // hello.id is the sender's number, not a request id: the error must not be matched to request 1.
     ["hello with a negative id", { t: "hello", v: 1, role: "x", id: -1 }, "hello.id must be an unsigned 32-bit integer", 0],
     ["hello with an id above 32 bits", { t: "hello", v: 1, role: "x", id: 2 ** 32 }, "hello.id must be an unsigned 32-bit integer", 0],
 

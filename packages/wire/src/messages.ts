@@ -109,11 +109,13 @@ export function validateMessage(value: unknown): Message {
     throw new WireError("bad_message", "a message must be a MessagePack map");
   }
   const m = value as Shape;
+  // hello.id names the sender (Server #3), not a request: an error about it must not match request 3.
+  const requestId = m.t !== "hello" && isId(m.id) ? m.id : 0;
   const check = typeof m.t === "string" ? CHECKS[m.t as MessageType] : undefined;
   if (check === undefined || !Object.hasOwn(CHECKS, m.t as string)) {
-    throw new WireError("bad_message", `unknown message type ${JSON.stringify(m.t)}`, isId(m.id) ? m.id : 0);
+    throw new WireError("bad_message", `unknown message type ${JSON.stringify(m.t)}`, requestId);
   }
   const problem = check(m);
-  if (problem !== undefined) throw new WireError("bad_message", problem, isId(m.id) ? m.id : 0);
+  if (problem !== undefined) throw new WireError("bad_message", problem, requestId);
   return m as unknown as Message;
 }

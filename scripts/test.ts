@@ -1,0 +1,33 @@
+// `make test`: unit tests beside the code, then end-to-end tests against the compiled binaries.
+// Prints bun's own output, then one closing line `N passed, N failed` for CI.
+export {};
+
+const bun = process.execPath;
+
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+async function run(label: string, args: string[]): Promise<Counts & { code: number }> {
+  console.log(`\n== ${label}: bun ${args.join(" ")}`);
+  const proc = Bun.spawn([bun, ...args], { stdout: "inherit", stderr: "pipe", stdin: "ignore" });
+  let summary = "";
+  for await (const chunk of proc.stderr) {
+    const text = new TextDecoder().decode(chunk);
+    process.stderr.write(text);
+    summary = (summary + text).slice(-4000);
+  }
+  const code = await proc.exited;
+  const count = (word: string) => Number(new RegExp(`^\\s*(\\d+) ${word}$`, "m").exec(summary)?.[1] ?? 0);
+  return { passed: count("pass"), failed: count("fail") + (code !== 0 && count("fail") === 0 ? 1 : 0), skipped: count("skip"), code };
+}
+
+const unit = await run("unit tests", ["test", "packages", "apps"]);
+const e2e = await run("end-to-end tests", ["test", "./e2e"]);
+const passed = unit.passed + e2e.passed;
+const failed = unit.failed + e2e.failed;
+const skipped = unit.skipped + e2e.skipped;
+console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
+process.exit(unit.code === 0 && e2e.code === 0 ? 0 : 1);
