@@ -1,0 +1,79 @@
+import { describe, expect, test } from "bun:test";
+import { NetError, type Peer, RequestError } from "@switchyard/net";
+import { forward, innerBudget } from "./forward.ts";
+import { clientIdPolicy } from "./policy.ts";
+import type { Upstream } from "./pool.ts";
+
+/** An upstream whose requests answer (or fail) as the script says. */
+function scripted(n: number, answer: (op: string) => Promise<unknown>): Upstream & { calls: number } {
+  const upstream = {
+    n,
+    label: `Proxy #${n}`,
+    calls: 0,
+    peer: {
+      available: true,
+      request: (op: string) => {
+        upstream.calls++;
+        return answer(op);
+      },
+    } as unknown as Peer, // forward() uses only `available` and `request`.
+  };
+  return upstream;
+}
+
+const noHooks = { onAttempt() {} };
+
+describe("forward", () => {
+  test("answers from the upstream the policy picks", async () => {
+    const a = scripted(1, async () => ({ result: 4 }));
+    const b = scripted(2, async () => ({ result: 0 }));
+    expect(await forward([a, b], clientIdPolicy(), 107, "sqrt", {}, 1000, noHooks)).toEqual({ result: 4 });
+    expect(b.calls).toBe(0);
+  });
+
+  test("a request lost on the way is retried on the next live upstream, and the hook says so", async () => {
+    const a = scripted(1, async () => {
+      throw new NetError("connection_lost", "connection reset");
+    });
+    const b = scripted(2, async () => ({ result: 4 }));
+    const attempts: string[] = [];
+    const answer = await forward([a, b], clientIdPolicy(), 107, "sqrt", {}, 1000, {
+      onAttempt(u, previous) {
+        attempts.push(`${u.label}${previous ? ` after ${previous.upstream.label}: ${previous.error.code}` : ""}`);
+      },
+    });
+    expect(answer).toEqual({ result: 4 });
+    expect(attempts).toEqual(["Proxy #1", "Proxy #2 after Proxy #1: connection_lost"]);
+  });
+
+  test("an error a handler answered with is passed through, not retried", async () => {
+    const a = scripted(1, async () => {
+      throw new NetError("remote", "client must be a positive integer", "bad_request");
+    });
+    const b = scripted(2, async () => ({ result: 4 }));
+    await expect(forward([a, b], clientIdPolicy(), 1, "sqrt", {}, 1000, noHooks)).rejects.toMatchObject({ remoteCode: "bad_request" });
+    expect(b.calls).toBe(0);
+  });
+
+  test("every upstream failing gives 'unavailable' naming the last failure, after trying each once", async () => {
+    const fail = async () => {
+      throw new NetError("unavailable", "connection refused");
+    };
+    const a = scripted(1, fail);
+    const b = scripted(2, fail);
+    const error = await forward([a, b], clientIdPolicy(), 1, "sqrt", {}, 1000, noHooks).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestError);
+    expect((error as RequestError).code).toBe("unavailable");
+    expect((error as RequestError).message).toContain("connection refused");
+    expect([a.calls, b.calls]).toEqual([1, 1]);
+  });
+});
+
+describe("innerBudget", () => {
+  test("gives the next hop a little less than the caller's budget", () => {
+    expect(innerBudget(1000, 5000)).toBeLessThan(1000);
+    expect(innerBudget(1000, 5000)).toBeGreaterThan(900);
+    expect(innerBudget(undefined, 5000)).toBeLessThan(5000);
+    expect(innerBudget(1, 5000)).toBe(1);
+  });
+});
