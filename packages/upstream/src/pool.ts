@@ -43,6 +43,7 @@ export function createPool(options: PoolOptions): Pool {
     const label = options.label(n);
     let everOpen = false;
     let settledOnce = false;
+    let previous: PeerState = "connecting";
     const peer = new Peer({
       address,
       role: options.role,
@@ -52,14 +53,19 @@ export function createPool(options: PoolOptions): Pool {
           settledOnce = true;
           if (--unsettled === 0) settle();
         }
+        const was = previous;
+        previous = state;
+        if (state === "closed") return;
         if (state === "open" && !everOpen) {
           everOpen = true; // The first connection is start-up, not news.
           options.log.debug(`Connected to ${label}`);
           return;
         }
-        if (state === "closed") return;
         const line = `${label} ${STATE_WORDS[state]}${state === "open" ? "" : ` (${reason})`}`;
         if (state === "open") options.log.info(line);
+        else if (state === "draining") options.log.info(line);
+        // After a goaway the close is the expected end of a planned departure, not a failure.
+        else if (was === "draining") options.log.debug(line);
         else options.log.warn(line);
       },
     });
