@@ -27,8 +27,16 @@ export async function createBalancer(config: BalancerConfig, log: Logger, policy
     }
     return forward(pool.members, policy, client, request.op, request.body, innerBudget(request.ttl, config.timeoutMs), {
       onAttempt(upstream, previous) {
-        if (previous) log.warn(`${previous.upstream.label} failed (${previous.error.message}). Forwarding Client #${client} to ${upstream.label}`);
-        else if (infoEnabled(log)) log.info(`Request from Client #${client}. Forwarding to ${upstream.label}`);
+        if (previous) {
+          log.warn(`${previous.upstream.label} failed (${previous.error.message}). Forwarding Client #${client} to ${upstream.label}`);
+          return;
+        }
+        const preferred = pool.members[(client - 1) % pool.members.length];
+        if (preferred && preferred !== upstream) {
+          log.warn(`${preferred.label} is unavailable. Forwarding Client #${client} to ${upstream.label}`);
+        } else if (infoEnabled(log)) {
+          log.info(`Request from Client #${client}. Forwarding to ${upstream.label}`);
+        }
       },
     });
   };
