@@ -1,4 +1,4 @@
-import { attachToWatchdog, commonArgs, onShutdown, runCli } from "@switchyard/cli";
+import { commonArgs, runCli, superviseRole } from "@switchyard/cli";
 import { createLogger } from "@switchyard/log";
 import { formatAddress } from "@switchyard/net";
 import { createBalancer } from "./balancer.ts";
@@ -24,14 +24,8 @@ await runCli({
     const config = resolveBalancerConfig(args);
     const log = createLogger({ role: "Load Balancer", level: config.logLevel, format: config.logFormat });
     const balancer = await createBalancer(config, log);
-    const stop = onShutdown(log, config.control !== undefined, () => balancer.drain(4000));
     await balancer.pool.settled(2000);
-    if (config.control) {
-      attachToWatchdog(config.control, "load_balancer", 0, () => {
-        log.warn("Lost the watchdog. Terminating.");
-        stop("watchdog gone");
-      }).ready({ listen: formatAddress(config.listen) });
-    }
+    superviseRole({ log, role: "load_balancer", id: 0, listen: config.listen, control: config.control, drain: balancer.drain });
     const proxies = config.upstreams.map((u) => `#${u.n}`).join(", ");
     log.info(`Started. Listening on ${formatAddress(config.listen)}; proxies ${proxies}`);
   },

@@ -1,4 +1,4 @@
-import { attachToWatchdog, commonArgs, onShutdown, runCli } from "@switchyard/cli";
+import { commonArgs, runCli, superviseRole } from "@switchyard/cli";
 import { createLogger } from "@switchyard/log";
 import { formatAddress } from "@switchyard/net";
 import { resolveProxyConfig } from "./config.ts";
@@ -25,14 +25,8 @@ await runCli({
     const config = resolveProxyConfig(args);
     const log = createLogger({ role: `Reverse Proxy #${config.id}`, level: config.logLevel, format: config.logFormat });
     const proxy = await createProxy(config, log);
-    const stop = onShutdown(log, config.control !== undefined, () => proxy.drain(4000));
     await proxy.pool.settled(2000);
-    if (config.control) {
-      attachToWatchdog(config.control, "reverse_proxy", config.id, () => {
-        log.warn("Lost the watchdog. Terminating.");
-        stop("watchdog gone");
-      }).ready({ listen: formatAddress(config.listen) });
-    }
+    superviseRole({ log, role: "reverse_proxy", id: config.id, listen: config.listen, control: config.control, drain: proxy.drain });
     const servers = config.upstreams.map((u) => `#${u.n}`).join(", ");
     log.info(`Started. Listening on ${formatAddress(config.listen)}; servers ${servers}`);
   },

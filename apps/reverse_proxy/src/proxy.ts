@@ -1,63 +1,37 @@
 import { type Logger, infoEnabled } from "@switchyard/log";
-import { type Listener, RequestError, listen } from "@switchyard/net";
-import { type Pool, type Policy, createPool, forward, innerBudget, randomPolicy } from "@switchyard/upstream";
-import type { Request } from "@switchyard/wire";
+import { RequestError } from "@switchyard/net";
+import { type Policy, type Tier, createTier, forward, innerBudget, randomPolicy } from "@switchyard/upstream";
 import type { ProxyConfig } from "./config.ts";
 import { illegalValueReason } from "./legality.ts";
 
-export interface Proxy {
-  readonly listener: Listener;
-  readonly pool: Pool;
-  drain(timeoutMs: number): Promise<void>;
-}
-
 /** Validates sqrt values (answering -1 to illegal ones) and forwards the rest to a server of its own. */
-export async function createProxy(config: ProxyConfig, log: Logger, policy: Policy = randomPolicy()): Promise<Proxy> {
-  const pool = createPool({
-    upstreams: config.upstreams,
-    label: (n) => `Server #${n}`,
+export function createProxy(config: ProxyConfig, log: Logger, policy: Policy = randomPolicy()): Promise<Tier> {
+  return createTier({
+    listen: config.listen,
     role: "reverse_proxy",
     id: config.id,
     log,
-  });
-
-  const handle = (request: Request) => {
-    const body = request.body as { client?: unknown; value?: unknown } | null;
-    const client = body?.client;
-    if (typeof client !== "number" || !Number.isSafeInteger(client) || client < 1) {
-      throw new RequestError("bad_request", "client must be a positive integer");
-    }
-    if (request.op === "sqrt") {
-      const reason = illegalValueReason(body?.value);
-      if (reason !== undefined) {
-        log.info(`Illegal request from Client #${client}. Returning -1.`);
-        return { result: -1, reason };
+    upstreams: config.upstreams,
+    label: (n) => `Server #${n}`,
+    handle: (pool) => (request) => {
+      const body = request.body as { client?: unknown; value?: unknown } | null;
+      const client = body?.client;
+      if (typeof client !== "number" || !Number.isSafeInteger(client) || client < 1) {
+        throw new RequestError("bad_request", "client must be a positive integer");
       }
-    }
-    return forward(pool.members, policy, client, request.op, request.body, innerBudget(request.ttl, config.timeoutMs), {
-      onAttempt(upstream, previous) {
-        if (previous) log.warn(`${previous.upstream.label} failed (${previous.error.message}). Retrying Client #${client} on ${upstream.label}`);
-        else if (infoEnabled(log)) log.info(`Request from Client #${client}. Forwarding to ${upstream.label}`);
-      },
-    });
-  };
-
-  const listener = await listen({
-    address: config.listen,
-    role: "reverse_proxy",
-    id: config.id,
-    handle,
-    onProblem: (text) => log.warn(text),
-  });
-
-  return {
-    listener,
-    pool,
-    async drain(timeoutMs) {
-      listener.goAway("shutting down");
-      await listener.drained(timeoutMs);
-      listener.close();
-      pool.close();
+      if (request.op === "sqrt") {
+        const reason = illegalValueReason(body?.value);
+        if (reason !== undefined) {
+          log.info(`Illegal request from Client #${client}. Returning -1.`);
+          return { result: -1, reason };
+        }
+      }
+      return forward(pool.members, policy, client, request.op, request.body, innerBudget(request.ttl, config.timeoutMs), {
+        onAttempt(upstream, previous) {
+          if (previous) log.warn(`${previous.upstream.label} failed (${previous.error.message}). Retrying Client #${client} on ${upstream.label}`);
+          else if (infoEnabled(log)) log.info(`Request from Client #${client}. Forwarding to ${upstream.label}`);
+        },
+      });
     },
-  };
+  });
 }

@@ -1,4 +1,4 @@
-import { attachToWatchdog, commonArgs, onShutdown, runCli } from "@switchyard/cli";
+import { commonArgs, runCli, superviseRole } from "@switchyard/cli";
 import { formatAddress } from "@switchyard/net";
 import { createLogger } from "@switchyard/log";
 import { resolveServerConfig } from "./config.ts";
@@ -20,14 +20,7 @@ await runCli({
     const role = `Server #${config.id}`;
     const log = createLogger({ role, level: config.logLevel, format: config.logFormat });
     const server = await createServer(config, log);
-    const supervised = config.control !== undefined;
-    const stop = onShutdown(log, supervised, () => server.drain(4000));
-    if (config.control) {
-      attachToWatchdog(config.control, "server", config.id, () => {
-        log.warn("Lost the watchdog. Terminating.");
-        stop("watchdog gone");
-      }).ready({ listen: formatAddress(config.listen) });
-    }
+    superviseRole({ log, role: "server", id: config.id, listen: config.listen, control: config.control, drain: server.drain });
     log.info(`Started. Listening on ${formatAddress(config.listen)}`);
   },
 });

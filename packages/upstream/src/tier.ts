@@ -1,0 +1,46 @@
+import type { Logger } from "@switchyard/log";
+import { type Address, type Listener, type RequestHandler, listen } from "@switchyard/net";
+import { type Pool, type PoolOptions, createPool } from "./pool.ts";
+
+/** A hop between clients and upstreams: the load balancer (to proxies) or a reverse proxy (to servers). */
+export interface Tier {
+  readonly listener: Listener;
+  readonly pool: Pool;
+  /** Stops taking requests, finishes the ones in flight (up to `timeoutMs`), then closes everything. */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+export interface TierOptions {
+  listen: Address;
+  role: string;
+  id: number;
+  log: Logger;
+  upstreams: PoolOptions["upstreams"];
+  label: PoolOptions["label"];
+  /** Answers one request, usually by `forward`ing it to a member of `pool`. */
+  handle(pool: Pool): RequestHandler;
+}
+
+export async function createTier(options: TierOptions): Promise<Tier> {
+  const { role, id, log } = options;
+  const pool = createPool({ upstreams: options.upstreams, label: options.label, role, id, log });
+  let listener: Listener;
+  try {
+    listener = await listen({ address: options.listen, role, id, handle: options.handle(pool), onProblem: (text) => log.warn(text) });
+  } catch (error) {
+    pool.close();
+    throw error;
+  }
+  return {
+    listener,
+    pool,
+    async drain(timeoutMs) {
+      listener.goAway("shutting down");
+      if (!(await listener.drained(timeoutMs))) {
+        log.warn(`${listener.stats().inflight} requests still in flight after ${timeoutMs} ms; closing anyway`);
+      }
+      listener.close();
+      pool.close();
+    },
+  };
+}
