@@ -11,7 +11,7 @@ export function parseAddress(uri: string): Address {
     if (Buffer.byteLength(path) > 107) throw new NetError("bad_address", `socket path "${path}" is longer than 107 bytes`);
     return { kind: "unix", path };
   }
-  // Brackets belong to IPv6 literals only: "[]" or "[zz]" must not be read as a bare host ("" would bind every interface).
+  // Brackets belong to IPv6 literals only: "[]" and "[zz]" must not pass as the bare hosts "" and "zz".
   const tcp = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s[\]]+):(\d{1,5})\/?$/.exec(uri);
   if (tcp) {
     const port = Number(tcp[2]);

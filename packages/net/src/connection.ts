@@ -79,6 +79,8 @@ export function socketHandlers(open?: (socket: Socket<Connection>) => void): Soc
     },
     error(socket, error) {
       socket.data?.handleClose(describeSocketError(error));
+      // Bun also lands here when one of our callbacks threw, with the socket still open and its framing lost.
+      socket.terminate();
     },
   };
 }

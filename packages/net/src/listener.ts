@@ -1,4 +1,4 @@
-import { chmodSync, unlinkSync } from "node:fs";
+import { chmodSync, lstatSync, unlinkSync } from "node:fs";
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
 import {
   type Control,
@@ -64,7 +64,16 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     stats.total++;
     const ok = (body: unknown) => {
       finish();
-      if (!conn.closed) conn.send({ t: "res", id: request.id, body });
+      if (conn.closed) return;
+      try {
+        conn.send({ t: "res", id: request.id, body });
+      } catch (error) {
+        // A body MessagePack cannot carry (cyclic, a BigInt over 64 bits) is the handler's bug: answer it, never throw here.
+        stats.errors++;
+        const message = `answer to ${request.op} could not be encoded: ${(error as Error).message}`;
+        problem(message);
+        conn.send({ t: "err", id: request.id, code: "internal", message });
+      }
     };
     const fail = (error: unknown) => {
       finish();
@@ -133,7 +142,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     connections.add(conn);
   });
 
-  const address = options.address;
+  let address = options.address;
   let server: UnixSocketListener<Connection> | TCPSocketListener<Connection>;
   if (address.kind === "unix") {
     await claimUnixPath(address.path);
@@ -145,9 +154,13 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     } catch (error) {
       throw new NetError("address_in_use", `cannot listen on ${formatAddress(address)}: ${(error as Error).message}`);
     }
+    // Port 0 asks the kernel for a free port: report the one we got, so others can be told where to dial.
+    address = { ...address, port: server.port };
   }
 
   let closed = false;
+  // After goAway the socket path is released (Bun's stop removes the file): a successor may own it by close().
+  let ownsPath = address.kind === "unix";
   return {
     address,
     connections,
@@ -156,6 +169,10 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
       if (!accepting) return;
       accepting = false;
       server.stop(false);
+      if (address.kind === "unix" && ownsPath) {
+        ownsPath = false;
+        removeQuietly(address.path);
+      }
       for (const conn of connections) conn.send({ t: "goaway", reason });
     },
     drained(timeoutMs) {
@@ -180,7 +197,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
       // End our connections first (flushing goaway and last answers), then stop the listening socket.
       for (const conn of connections) conn.end();
       server.stop(false);
-      if (address.kind === "unix") removeQuietly(address.path);
+      if (address.kind === "unix" && ownsPath) removeQuietly(address.path);
     },
   };
 }
@@ -189,6 +206,10 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
 async function claimUnixPath(path: string): Promise<void> {
   if (await probe({ kind: "unix", path }, 500)) {
     throw new NetError("address_in_use", `another process is listening on unix:${path}`);
+  }
+  // Only a stale socket may be removed: a mistyped path must never delete a user's file.
+  if (!(lstatSync(path, { throwIfNoEntry: false })?.isSocket() ?? true)) {
+    throw new NetError("address_in_use", `unix:${path} exists and is not a socket`);
   }
   removeQuietly(path);
 }

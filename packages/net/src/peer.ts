@@ -1,4 +1,4 @@
-import { type Control, DEFAULT_MAX_FRAME, type LoadStats, type Message, PROTOCOL_VERSION } from "@switchyard/wire";
+import { type Control, DEFAULT_MAX_FRAME, encodeBody, type LoadStats, type Message, PROTOCOL_VERSION } from "@switchyard/wire";
 import { type Address, formatAddress } from "./address.ts";
 import { type BackoffOptions, createBackoff } from "./backoff.ts";
 import type { Connection } from "./connection.ts";
@@ -76,9 +76,10 @@ export class Peer {
     }
     const id = this.allocateId();
     return new Promise((resolve, reject) => {
+      // Send first: a body MessagePack cannot carry throws here, rejecting this promise with nothing left pending.
+      this.send({ t: "req", id, op, body, ttl: timeoutMs });
       this.pending.set(id, { resolve, reject, deadline: performance.now() + timeoutMs });
       this.armSweeper();
-      this.send({ t: "req", id, op, body, ttl: timeoutMs });
     });
   }
 
@@ -95,10 +96,14 @@ export class Peer {
     });
   }
 
-  /** Sends a frame that expects no answer (control messages). */
+  /** Sends a frame that expects no answer (control messages); throws if MessagePack cannot carry it. */
   send(message: Message): void {
-    if (this.conn) this.conn.send(message);
-    else this.queued.push(message);
+    if (this.conn) {
+      this.conn.send(message);
+    } else {
+      encodeBody(message); // Fail now, in the caller's hands, not later inside the connect callback.
+      this.queued.push(message);
+    }
   }
 
   close(): void {
@@ -152,6 +157,8 @@ export class Peer {
       }
       case "err": {
         if (message.id === 0) {
+          // Detach first, so the close that destroy() causes is not counted as a second loss (and a second retry).
+          if (conn === this.conn) this.conn = null;
           this.lost(`refused: ${message.message}`);
           conn.destroy();
           return;

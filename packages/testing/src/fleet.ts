@@ -24,10 +24,15 @@ export interface Fleet {
   destroy(): Promise<void>;
 }
 
+export interface FleetOptions {
+  /** Start the watchdog in a process group of its own, like a shell's foreground job (for Ctrl-C / Ctrl-Z to the group). */
+  detached?: boolean;
+}
+
 /** Starts `./watchdog` in a fresh run directory and waits for its "Fleet ready" line. */
-export async function startFleet(args: string[] = [], readyTimeoutMs = 30_000): Promise<Fleet> {
+export async function startFleet(args: string[] = [], readyTimeoutMs = 30_000, options: FleetOptions = {}): Promise<Fleet> {
   const runDir = mkdtempSync(join(tmpdir(), "sy-"));
-  const watchdog = new Spawned([binary("watchdog"), "--run-dir", runDir, ...args]);
+  const watchdog = new Spawned([binary("watchdog"), "--run-dir", runDir, ...args], { detached: options.detached ?? false });
   const fleet: Fleet = {
     runDir,
     watchdog,

@@ -12,14 +12,83 @@ export const binary = (name: "watchdog" | "load_balancer" | "reverse_proxy" | "s
 export class Spawned {
   readonly proc: Subprocess<"ignore" | "pipe", "pipe", "pipe">;
   readonly lines: string[] = [];
+  /** The same lines, split by stream (order within one stream is the order the process wrote them). */
+  readonly stdoutLines: string[] = [];
+  readonly stderrLines: string[] = [];
+  /** Everything written to stdout so far, including an unfinished last line (such as a prompt). */
+  stdoutText = "";
   private waiters: Array<{ match: (line: string) => boolean; resolve: (line: string) => void }> = [];
+  private conditions: Array<() => void> = [];
   readonly done: Promise<void>;
 
-  constructor(cmd: string[], options: { stdin?: "ignore" | "pipe"; env?: Record<string, string | undefined>; cwd?: string } = {}) {
-    this.proc = Bun.spawn(cmd, { stdin: options.stdin ?? "ignore", stdout: "pipe", stderr: "pipe", env: options.env ?? process.env, cwd: options.cwd });
+  constructor(
+    cmd: string[],
+    options: {
+      stdin?: "ignore" | "pipe";
+      env?: Record<string, string | undefined>;
+      cwd?: string;
+      /** Start it in a session (and process group) of its own, as a shell does with a foreground job. */
+      detached?: boolean;
+    } = {},
+  ) {
+    this.proc = Bun.spawn(cmd, {
+      stdin: options.stdin ?? "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      detached: options.detached ?? false,
+    });
     live.add(this);
-    this.done = Promise.all([this.collect(this.proc.stdout), this.collect(this.proc.stderr)]).then(() => undefined);
+    this.done = Promise.all([this.collect(this.proc.stdout, this.stdoutLines), this.collect(this.proc.stderr, this.stderrLines)]).then(
+      () => undefined,
+    );
     this.proc.exited.then(() => live.delete(this));
+  }
+
+  /** Types into the process's stdin (spawned with `stdin: "pipe"`). */
+  write(text: string): void {
+    const stdin = this.proc.stdin;
+    if (typeof stdin !== "object" || stdin === null) throw new Error(`pid ${this.pid} was not started with stdin: "pipe"`);
+    stdin.write(text);
+    stdin.flush();
+  }
+
+  /** Closes stdin: end of input, as Ctrl-D at the start of a line. */
+  endInput(): void {
+    const stdin = this.proc.stdin;
+    if (typeof stdin !== "object" || stdin === null) throw new Error(`pid ${this.pid} was not started with stdin: "pipe"`);
+    stdin.end();
+  }
+
+  /** Resolves once `text` has appeared `times` times on stdout (prompts have no newline, so waitForLine cannot see them). */
+  waitForText(text: string, timeoutMs = 20_000, times = 1): Promise<void> {
+    return this.waitFor(() => countOccurrences(this.stdoutText, text) >= times, timeoutMs, `${times} × ${JSON.stringify(text)} on stdout`);
+  }
+
+  /** Resolves with the matching lines once at least `count` lines match. */
+  async waitForLines(pattern: RegExp | string, count: number, timeoutMs = 20_000): Promise<string[]> {
+    const match = (line: string) => (typeof pattern === "string" ? line.includes(pattern) : pattern.test(line));
+    await this.waitFor(() => this.lines.filter(match).length >= count, timeoutMs, `${count} lines matching ${pattern}`);
+    return this.lines.filter(match);
+  }
+
+  /** Resolves when `condition` (re-checked whenever output arrives) holds; rejects after `timeoutMs` with the log so far. */
+  waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!condition()) return;
+        clearTimeout(timer);
+        this.conditions = this.conditions.filter((c) => c !== check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.conditions = this.conditions.filter((c) => c !== check);
+        reject(new Error(`no ${what} within ${timeoutMs} ms; output so far:\n${this.output}`));
+      }, timeoutMs);
+      this.conditions.push(check);
+    });
   }
 
   get pid(): number {
@@ -63,28 +132,39 @@ export class Spawned {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
   }
 
-  private async collect(stream: ReadableStream<Uint8Array>): Promise<void> {
+  private async collect(stream: ReadableStream<Uint8Array>, own: string[]): Promise<void> {
     let partial = "";
     const decoder = new TextDecoder();
     for await (const chunk of stream) {
-      partial += decoder.decode(chunk, { stream: true });
+      const text = decoder.decode(chunk, { stream: true });
+      if (own === this.stdoutLines) this.stdoutText += text;
+      partial += text;
       let nl = partial.indexOf("\n");
       while (nl >= 0) {
-        this.addLine(partial.slice(0, nl));
+        this.addLine(partial.slice(0, nl), own);
         partial = partial.slice(nl + 1);
         nl = partial.indexOf("\n");
       }
+      for (const check of [...this.conditions]) check();
     }
-    if (partial) this.addLine(partial);
+    if (partial) this.addLine(partial, own);
+    for (const check of [...this.conditions]) check();
   }
 
-  private addLine(line: string): void {
+  private addLine(line: string, own: string[]): void {
     this.lines.push(line);
+    own.push(line);
     for (const waiter of this.waiters.filter((w) => w.match(line))) {
       this.waiters = this.waiters.filter((w) => w !== waiter);
       waiter.resolve(line);
     }
   }
+}
+
+function countOccurrences(haystack: string, needle: string): number {
+  let count = 0;
+  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + needle.length)) count++;
+  return count;
 }
 
 const live = new Set<Spawned>();
