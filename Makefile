@@ -46,10 +46,10 @@ typecheck: $(DEPS_STAMP)
 	$(BUN) x tsc -p tsconfig.json
 
 unit: $(DEPS_STAMP)
-	$(BUN) test packages apps
+	$(BUN) test --timeout=60000 packages apps
 
 e2e: all
-	$(BUN) test ./e2e
+	$(BUN) test --timeout=120000 ./e2e
 
 # Unit tests, the type check and the end-to-end tests against freshly built binaries.
 test: all typecheck

@@ -24,8 +24,8 @@ async function run(label: string, args: string[]): Promise<Counts & { code: numb
   return { passed: count("pass"), failed: count("fail") + (code !== 0 && count("fail") === 0 ? 1 : 0), skipped: count("skip"), code };
 }
 
-const unit = await run("unit tests", ["test", "packages", "apps"]);
-const e2e = await run("end-to-end tests", ["test", "./e2e"]);
+const unit = await run("unit tests", ["test", "--timeout=60000", "packages", "apps"]);
+const e2e = await run("end-to-end tests", ["test", "--timeout=120000", "./e2e"]);
 const passed = unit.passed + e2e.passed;
 const failed = unit.failed + e2e.failed;
 const skipped = unit.skipped + e2e.skipped;

@@ -9,6 +9,9 @@ export interface ConnectionEvents {
   onWireError?(conn: Connection, error: WireError, fatal: boolean): void;
 }
 
+/** How long `end()` waits for queued frames to leave before it drops the connection. */
+const END_TIMEOUT_MS = 5000;
+
 /**
  * One socket with its frame reader and batching writer. Both ends of every hop use it: the
  * listener for accepted sockets, the peer for dialled ones.
@@ -19,6 +22,7 @@ export class Connection {
   /** The other side's `hello`, once it arrived. */
   remote: Hello | null = null;
   closed = false;
+  private ending = false;
 
   constructor(
     readonly socket: Socket<Connection>,
@@ -43,9 +47,15 @@ export class Connection {
 
   /** Flushes what is queued, then closes the write side; `close` follows when the other side is done. */
   end(): void {
-    if (this.closed) return;
+    if (this.closed || this.ending) return;
+    this.ending = true;
     this.writer.flush();
-    this.socket.end();
+    // Last answers may still wait for `drain`: end once they are out, or give up on a peer that stopped reading.
+    const giveUp = setTimeout(() => this.destroy(), END_TIMEOUT_MS);
+    this.writer.whenFlushed(() => {
+      clearTimeout(giveUp);
+      this.socket.end();
+    });
   }
 
   /** Closes at once, dropping anything not yet written. */

@@ -197,3 +197,28 @@ describe("FrameWriter", () => {
     expect(after.length).toBe(5);
   });
 });
+
+describe("whenFlushed", () => {
+  test("runs at once when nothing is queued, and only after a blocked remainder drained otherwise", () => {
+    const writes: number[] = [];
+    let accept = 3;
+    const writer = new FrameWriter({
+      write(data) {
+        const n = Math.min(accept, data.length);
+        writes.push(n);
+        return n;
+      },
+    });
+    let ran = 0;
+    writer.whenFlushed(() => ran++);
+    expect(ran).toBe(1);
+    writer.send({ t: "ping", id: 1 });
+    writer.flush();
+    writer.whenFlushed(() => ran++);
+    expect(ran).toBe(1); // 3 bytes taken, the rest waits for drain
+    accept = 1000;
+    writer.onDrain();
+    expect(ran).toBe(2);
+    expect(writer.backlog).toBe(0);
+  });
+});

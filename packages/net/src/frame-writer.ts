@@ -18,6 +18,7 @@ export class FrameWriter {
   private blocked = false;
   private scheduled = false;
   private dead = false;
+  private onEmpty: (() => void) | null = null;
 
   constructor(private readonly sink: ByteSink) {}
 
@@ -60,7 +61,16 @@ export class FrameWriter {
     } else {
       this.len = 0;
       if (this.buf.length > 16 * INITIAL_BYTES) this.buf = new Uint8Array(INITIAL_BYTES);
+      const onEmpty = this.onEmpty;
+      this.onEmpty = null;
+      onEmpty?.();
     }
+  }
+
+  /** Runs `callback` once everything queued so far has been taken by the kernel (now, if nothing is queued). */
+  whenFlushed(callback: () => void): void {
+    if (this.len === 0 || this.dead) callback();
+    else this.onEmpty = callback;
   }
 
   /** The socket can take more: continue where the kernel stopped. */

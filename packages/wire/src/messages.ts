@@ -63,6 +63,7 @@ export type MessageType = Message["t"];
 
 const MAX_ID = 0xffff_ffff;
 const MAX_NAME = 64;
+const MAX_TTL_MS = 86_400_000;
 
 type Shape = Record<string, unknown>;
 type Check = (m: Shape) => string | undefined;
@@ -82,7 +83,7 @@ const CHECKS: Record<MessageType, Check> = {
   req: (m) =>
     need(isId(m.id) && m.id !== 0, "req.id must be an integer from 1 to 2^32-1") ??
     need(isName(m.op), "req.op must be a non-empty string of at most 64 characters") ??
-    need(m.ttl === undefined || (typeof m.ttl === "number" && m.ttl > 0), "req.ttl must be a positive number of ms"),
+    need(m.ttl === undefined || (typeof m.ttl === "number" && m.ttl > 0 && m.ttl <= MAX_TTL_MS), "req.ttl must be a positive number of ms, at most one day"),
   res: (m) => need(isId(m.id), "res.id must be an unsigned 32-bit integer"),
   err: (m) =>
     need(isId(m.id), "err.id must be an unsigned 32-bit integer") ??

@@ -1,0 +1,62 @@
+// `make bench`: chain vs direct throughput (interleaved), CPU per request of every fleet process,
+// respawn times, written into report.md between the bench markers. It reports; it asserts nothing.
+// Every process it starts is killed by pid at the end, on failure, on Ctrl-C and after a time limit.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { cleanupAll, installCleanupHandlers, trackDir } from "./bench/cleanup.ts";
+import { clockTicksPerSecond } from "./bench/cpu.ts";
+import { type BenchFleet, type Standalone, startFleet, startStandaloneServer } from "./bench/fleet.ts";
+import { describeMachine } from "./bench/machine.ts";
+import { renderReport, writeIntoReport } from "./bench/report.ts";
+import { measureRespawns } from "./bench/respawn.ts";
+import { type LoadShape, compareChainDirect } from "./bench/throughput.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const REPORT = join(ROOT, "report.md");
+const LIMIT_MS = 170_000;
+const SHAPE: LoadShape = { connections: 64, depth: 16, warmupMs: 1000, durationMs: 3000, timeoutMs: 5000 };
+const REPETITIONS = 5;
+const KILLS_EACH = 10;
+const RESPAWN_LOG_LEVEL = "info";
+
+installCleanupHandlers(LIMIT_MS);
+const started = performance.now();
+const machine = describeMachine();
+const ticksPerSecond = clockTicksPerSecond();
+const tmp = mkdtempSync(join(tmpdir(), "sy-bench-"));
+trackDir(tmp);
+const say = (line: string) => console.log(`bench: ${line}`);
+
+let exitCode = 0;
+let fleet: BenchFleet | undefined;
+let direct: Standalone | undefined;
+try {
+  say(`${machine.cpu}, ${machine.cores} cores, Bun ${machine.bun}; temp dir ${tmp}`);
+  direct = await startStandaloneServer(tmp);
+  fleet = await startFleet(join(tmp, "fleet"), "warn");
+  say(`standalone server pid ${direct.pid}; fleet of ${fleet.members().length} processes in ${fleet.runDir}`);
+  const throughput = await compareChainDirect(fleet, direct, SHAPE, REPETITIONS, ticksPerSecond, say);
+  await fleet.stop();
+  fleet = undefined;
+  await direct.stop();
+  direct = undefined;
+
+  fleet = await startFleet(join(tmp, "respawn"), RESPAWN_LOG_LEVEL);
+  const respawn = await measureRespawns(fleet, KILLS_EACH, 40_000, say);
+  await fleet.stop();
+  fleet = undefined;
+
+  const markdown = renderReport({ command: "make bench", machine, throughput, respawn, respawnLogLevel: RESPAWN_LOG_LEVEL, ticksPerSecond, elapsedS: (performance.now() - started) / 1000 });
+  console.log(`\n${markdown}\n`);
+  writeIntoReport(REPORT, markdown);
+  say(`written into ${REPORT} between the bench markers`);
+} catch (error) {
+  console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  exitCode = 1;
+} finally {
+  await fleet?.stop().catch(() => undefined);
+  await direct?.stop().catch(() => undefined);
+  cleanupAll();
+}
+process.exit(exitCode);

@@ -1,0 +1,127 @@
+// The markdown the bench prints and writes into report.md between the bench markers.
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import type { LoadResult } from "./loadgen.ts";
+import type { Machine } from "./machine.ts";
+import type { RespawnResult, RespawnSample } from "./respawn.ts";
+import { max, median, min } from "./stats.ts";
+import { type CpuRow, GENERATOR_LABEL, type MachineShare, type ThroughputResult } from "./throughput.ts";
+
+export const START_MARKER = "<!-- bench:start -->";
+export const END_MARKER = "<!-- bench:end -->";
+const TARGET_RATIO = 0.3;
+
+export interface BenchReport {
+  command: string;
+  machine: Machine;
+  throughput: ThroughputResult;
+  respawn: RespawnResult;
+  /** Log level of the fleet used for the respawn measurement. */
+  respawnLogLevel: string;
+  ticksPerSecond: number;
+  elapsedS: number;
+}
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
+const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "–");
+
+export function renderReport(r: BenchReport): string {
+  const t = r.throughput;
+  const s = t.shape;
+  const med = (runs: LoadResult[], pick: (x: LoadResult) => number) => median(runs.map(pick));
+  const dRps = med(t.direct, (x) => x.rps);
+  const cRps = med(t.chain, (x) => x.rps);
+  const ratio = cRps / dRps;
+  const pairRatios = t.chain.map((c, i) => c.rps / (t.direct[i]?.rps ?? Number.NaN));
+  const pct = (shares: MachineShare[], pick: (m: MachineShare) => number) => `${(median(shares.map(pick)) * 100).toFixed(0)} %`;
+  const row = (label: string, runs: LoadResult[], shares: MachineShare[], vs: string) =>
+    `| ${label} | ${int(med(runs, (x) => x.rps))} | ${int(min(runs.map((x) => x.rps)))} – ${int(max(runs.map((x) => x.rps)))} | ${ms(med(runs, (x) => x.latencyMs.p50))} | ${ms(med(runs, (x) => x.latencyMs.p99))} | ${runs.reduce((n, x) => n + x.errors + x.wrong, 0)} | ${pct(shares, (m) => m.busy)} | ${pct(shares, (m) => m.others)} | ${vs} |`;
+
+  const lines = [
+    `Measured by \`make bench\` (scripts/bench.ts) on ${r.machine.date.slice(0, 16).replace("T", " ")} UTC; the whole run took ${r.elapsedS.toFixed(0)} s.`,
+    "",
+    `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.kernel}, Bun ${r.machine.bun}; 1-minute load average ${r.machine.loadBefore.toFixed(2)} before the run.`,
+    "",
+    `**Chain vs direct.** ${s.connections} connections × ${s.depth} sqrt requests in flight each (${s.connections * s.depth} outstanding), ` +
+      `client ids 1–${s.connections} (odd → Proxy #1, even → Proxy #2). Each measurement: ${s.warmupMs / 1000} s warm-up, then ${s.durationMs / 1000} s counted; ` +
+      `${t.repetitions} repetitions of each, interleaved (direct, chain, direct, chain, …). Direct = one standalone \`./server --id 1 --listen unix:<tmp>/direct.sock --log-level warn\`; ` +
+      `chain = load balancer → reverse proxy → server of \`./watchdog --run-dir <tmp> --log-level warn\` (2 proxies × 3 servers), all over Unix sockets. ` +
+      `Every answer is checked against \`Math.sqrt\`. The load generator is one Bun process (one \`Peer\` per connection) that **shares the ${r.machine.cores} cores** with the processes it measures.`,
+    "",
+    "| path | req/s (median) | req/s (min – max) | p50 ms (median) | p99 ms (median) | errors + wrong | machine busy | other processes | vs direct |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    row("direct (one server)", t.direct, t.directMachine, "1.00×"),
+    row("chain (LB → proxy → server)", t.chain, t.chainMachine, `**${ratio.toFixed(2)}×**`),
+    "",
+    `"Machine busy" and "other processes" are medians over the windows, in % of all ${r.machine.cores} cores, from /proc/stat: ` +
+      `"other processes" is CPU used by anything that is neither the measured processes nor the generator (another test run on the same machine skews every number here).`,
+    "",
+    `Ratio chain/direct of the medians: **${ratio.toFixed(2)}×** (target ≥ ${TARGET_RATIO.toFixed(2)}×: ${ratio >= TARGET_RATIO ? "met" : "not met"}); ` +
+      `per interleaved pair: ${pairRatios.map((x) => x.toFixed(2)).join(", ")}.`,
+    "",
+    `**CPU per request** (utime + stime from /proc/<pid>/stat in 1/${r.ticksPerSecond} s ticks, read at the start and end of each measured window, ` +
+      `summed over the ${t.repetitions} windows and divided by the requests answered in them; the generator's own from \`process.cpuUsage()\`):`,
+    "",
+    "| run | process | CPU µs / request | share of one core |",
+    "|---|---|---:|---:|",
+    ...cpuRows("chain", t.chainCpu),
+    ...cpuRows("direct", t.directCpu),
+    "",
+    cpuSummary(t, r.machine.cores),
+    "",
+    `**Respawn** (SIGKILL of a running member, fleet at \`--log-level ${r.respawnLogLevel}\` so the watchdog prints its "is back" line; members killed in rotation so none reaches the crash-loop threshold). ` +
+      `"Serving" = from the kill until a new connection to the member's own socket gets a correct sqrt answer (polled every 2 ms, once the old process is gone); ` +
+      `"watchdog" = its own figure, from reaping the dead child to the new one reporting ready.`,
+    "",
+    "| member killed | kills | serving again: median | max | watchdog figure: median | max |",
+    "|---|---:|---:|---:|---:|---:|",
+    respawnRow("server", r.respawn.server),
+    respawnRow("reverse proxy", r.respawn.proxy),
+  ];
+  const warnings = [...t.warnings, ...r.respawn.warnings];
+  if (warnings.length > 0) lines.push("", "Warnings from this run:", "", ...warnings.map((w) => `- ${w}`));
+  lines.push("", `Reproduce: \`${r.command}\` (builds the binaries, then runs \`bun scripts/bench.ts\`; about a minute).`);
+  return lines.join("\n");
+}
+
+/** The chain's CPU cost against the direct path's, and the throughput ceiling that cost implies on this machine. */
+function cpuSummary(t: ThroughputResult, cores: number): string {
+  const us = (rows: CpuRow[], label: string) => rows.find((c) => c.label === label)?.usPerRequest ?? Number.NaN;
+  const fleet = us(t.chainCpu, "whole fleet");
+  const server = us(t.directCpu, "Server (standalone)");
+  const chainGen = us(t.chainCpu, GENERATOR_LABEL);
+  const directGen = us(t.directCpu, GENERATOR_LABEL);
+  const ceiling = (perRequest: number) => int((cores * 1e6) / perRequest);
+  return (
+    `The fleet spends ${fleet.toFixed(1)} µs of CPU per request where the standalone server spends ${server.toFixed(1)} µs (${(fleet / server).toFixed(1)}×). ` +
+    `With the generator's share, a request costs ${(fleet + chainGen).toFixed(1)} µs through the chain and ${(server + directGen).toFixed(1)} µs direct, ` +
+    `so ${cores} fully used cores would cap them at about ${ceiling(fleet + chainGen)} and ${ceiling(server + directGen)} req/s.`
+  );
+}
+
+function cpuRows(run: string, rows: CpuRow[]): string[] {
+  return rows.map((c) => `| ${run} | ${c.label} | ${c.usPerRequest.toFixed(1)} | ${(c.coreShare * 100).toFixed(0)} % |`);
+}
+
+function respawnRow(label: string, samples: RespawnSample[]): string {
+  const serving = samples.flatMap((x) => (x.servingMs === undefined ? [] : [x.servingMs]));
+  const wd = samples.flatMap((x) => (x.watchdogMs === undefined ? [] : [x.watchdogMs]));
+  const never = samples.length - serving.length;
+  return `| ${label} | ${samples.length}${never > 0 ? ` (${never} never served)` : ""} | ${ms(median(serving))} ms | ${ms(max(serving))} ms | ${ms(median(wd))} ms | ${ms(max(wd))} ms |`;
+}
+
+/** Replaces what is between the markers in `path` (creating the file if needed), keeping everything else. */
+export function writeIntoReport(path: string, section: string): void {
+  const block = `${START_MARKER}\n${section}\n${END_MARKER}`;
+  let text: string;
+  if (!existsSync(path)) {
+    text = `# Switchyard: report\n\n## Performance\n\n${block}\n`;
+  } else {
+    const current = readFileSync(path, "utf8");
+    const start = current.indexOf(START_MARKER);
+    const end = current.indexOf(END_MARKER, start + START_MARKER.length);
+    text = start >= 0 && end >= 0 ? current.slice(0, start) + block + current.slice(end + END_MARKER.length) : `${current.trimEnd()}\n\n## Performance\n\n${block}\n`;
+  }
+  const tmp = `${path}.bench-${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
