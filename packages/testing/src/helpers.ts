@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Spawned, binary } from "./process.ts";
@@ -25,13 +25,19 @@ export function freeTcpPort(): number {
   return port;
 }
 
-/** True while a process with this pid exists. */
+/** True while a process with this pid exists and has not exited (a zombie waiting to be reaped counts as exited). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    // Field 3 of /proc/<pid>/stat is the state; the command name before it may contain spaces, hence the last ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
   }
 }
 
@@ -77,7 +83,8 @@ export function describeClient(client: Spawned, code: number | null, elapsedMs =
     code,
     stdout,
     stderr: client.stderrLines.join("\n"),
-    result: /^Result: (.*)$/m.exec(stdout)?.[1],
+    // After a prompt the result shares its line ("Enter a non-negative float: Result: 4.0").
+    result: /Result: (.*)$/m.exec(stdout)?.[1],
     elapsedMs,
   };
 }

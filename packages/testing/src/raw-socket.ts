@@ -8,6 +8,8 @@ export class RawSocket {
   private chunks: Uint8Array[] = [];
   private socket: Socket<undefined> | null = null;
   private listeners: Array<() => void> = [];
+  /** Bytes the kernel did not take yet; written on `drain` (Bun's socket.write may take only part). */
+  private pending: Uint8Array[] = [];
   /** True once the other side closed the connection (or it failed). */
   peerClosed = false;
 
@@ -19,6 +21,7 @@ export class RawSocket {
         raw.chunks.push(new Uint8Array(chunk));
         raw.notify();
       },
+      drain: () => raw.flushPending(),
       close: () => raw.markPeerClosed(),
       error: () => raw.markPeerClosed(),
       end: () => raw.markPeerClosed(),
@@ -59,9 +62,30 @@ export class RawSocket {
     return bodies;
   }
 
+  /** Queues bytes in order; whatever the socket does not take at once is written when it drains. */
   write(bytes: Uint8Array): void {
     if (this.peerClosed || this.socket === null) return;
-    this.socket.write(bytes);
+    this.pending.push(bytes);
+    this.flushPending();
+  }
+
+  /** True once everything written has been handed to the kernel. */
+  get flushed(): boolean {
+    return this.pending.length === 0;
+  }
+
+  private flushPending(): void {
+    if (this.socket === null) return;
+    while (this.pending.length > 0 && !this.peerClosed) {
+      const next = this.pending[0]!;
+      const written = this.socket.write(next);
+      if (written < 0) return;
+      if (written < next.length) {
+        this.pending[0] = next.subarray(written);
+        return;
+      }
+      this.pending.shift();
+    }
     this.socket.flush();
   }
 
@@ -81,7 +105,8 @@ export class RawSocket {
     this.socket?.end();
   }
 
-  private until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  /** Resolves true once `condition` holds (re-checked whenever bytes arrive or the connection closes), false after `timeoutMs`. */
+  until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
     if (condition()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const check = () => {
