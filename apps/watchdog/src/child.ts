@@ -1,5 +1,6 @@
 import type { Subprocess } from "bun";
 import type { Logger } from "@switchyard/log";
+import { relayLines } from "./log-relay.ts";
 import type { ChildSpec } from "./plan.ts";
 import { DEFAULT_RESTART_POLICY, type RestartPolicyOptions, createRestartPolicy } from "./restart-policy.ts";
 
@@ -21,7 +22,9 @@ export function describeExit(proc: Subprocess): string {
  */
 export class SupervisedChild {
   readonly spec: ChildSpec;
-  private proc: Subprocess | null = null;
+  private proc: Subprocess<"ignore", "pipe", "pipe"> | null = null;
+  /** Settles when the current process has exited and its last output lines are relayed. */
+  private ended: Promise<void> = Promise.resolve();
   private readonly log: Logger;
   private readonly restarts;
   private readonly restartWindowMs: number;
@@ -80,11 +83,11 @@ export class SupervisedChild {
     if (this.readyTimer) clearTimeout(this.readyTimer);
     for (const wake of this.readyWaiters.splice(0)) wake();
     const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return this.ended;
     proc.kill("SIGTERM");
     let timer: Timer | undefined;
     const exited = await Promise.race([
-      proc.exited.then(() => true),
+      this.ended.then(() => true),
       new Promise<false>((resolve) => {
         timer = setTimeout(() => resolve(false), timeoutMs);
       }),
@@ -93,7 +96,7 @@ export class SupervisedChild {
     if (!exited) {
       this.log.warn(`${this.spec.label} did not exit within ${timeoutMs / 1000} s of SIGTERM. Killing it (SIGKILL).`);
       proc.kill("SIGKILL");
-      await proc.exited;
+      await this.ended;
     }
   }
 
@@ -105,12 +108,13 @@ export class SupervisedChild {
 
   private spawn(): void {
     this.isReady = false;
-    let proc: Subprocess;
+    let proc: Subprocess<"ignore", "pipe", "pipe">;
     try {
       proc = Bun.spawn([this.spec.binary, ...this.spec.args], {
         stdin: "ignore",
-        stdout: "inherit",
-        stderr: "inherit",
+        // Each child has its own pipes and the watchdog relays whole lines (see log-relay.ts).
+        stdout: "pipe",
+        stderr: "pipe",
         // Its own session: Ctrl-C and Ctrl-Z in the watchdog's terminal reach only the watchdog,
         // which then shuts the fleet down in order.
         detached: true,
@@ -121,11 +125,14 @@ export class SupervisedChild {
       return;
     }
     this.proc = proc;
+    const relayed = Promise.all([relayLines(proc.stdout, 1), relayLines(proc.stderr, 2)]);
+    // The last lines are normally out as soon as the pipes close; never wait long for them.
+    this.ended = proc.exited.then(() => Promise.race([relayed, Bun.sleep(1000)])).then(() => undefined);
     this.readyTimer = setTimeout(() => {
       this.log.error(`${this.spec.label} did not become ready within ${this.readyTimeoutMs} ms. Killing it.`);
       proc.kill("SIGKILL");
     }, this.readyTimeoutMs);
-    proc.exited.then(() => this.onExit(proc));
+    this.ended.then(() => this.onExit(proc));
   }
 
   private onExit(proc: Subprocess): void {

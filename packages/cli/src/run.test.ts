@@ -70,3 +70,14 @@ test("known flags reach run(), and a CliError from run() becomes its exit code",
   expect(exitCode).toBe(2);
   expect(err).toContain("tool: broken");
 });
+
+test("a negative number stands as a positional, and a flag's negative value stays the flag's", async () => {
+  capture();
+  let seen: Record<string, unknown> = {};
+  const withId = {
+    ...cli((args) => (seen = { id: args.id, count: args.count })),
+    args: { id: { type: "positional" as const, description: "Id" }, count: { type: "string" as const, description: "How many" } },
+  };
+  await runCli(withId, ["-5", "--count", "-5"]);
+  expect(seen).toEqual({ id: "-5", count: "-5" });
+});

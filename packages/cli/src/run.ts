@@ -29,10 +29,14 @@ export async function runCli<A extends ArgsDef>(cli: Cli<A>, rawArgs = process.a
     return;
   }
   try {
-    rejectUnknownFlags(rawArgs, cli.args);
+    const negatives = rejectUnknownFlags(rawArgs, cli.args);
+    // A negative number where a positional belongs (`client -5`) is that positional, not a flag:
+    // hand it to citty after "--" so the command itself can say what is wrong with it.
+    const normalized =
+      negatives.length === 0 ? rawArgs : [...rawArgs.filter((_, i) => !negatives.includes(i)), "--", ...negatives.map((i) => rawArgs[i]!)];
     let args: ParsedArgs<A>;
     try {
-      args = parseArgs(rawArgs, cli.args);
+      args = parseArgs(normalized, cli.args);
     } catch (error) {
       throw new CliError((error as Error).message.replace(/\u001b\[[0-9;]*m/g, ""));
     }
@@ -48,7 +52,9 @@ export async function runCli<A extends ArgsDef>(cli: Cli<A>, rawArgs = process.a
   }
 }
 
-function rejectUnknownFlags(rawArgs: string[], args: ArgsDef): void {
+/** Throws on a flag the command does not define; returns where negative numbers stand as positionals. */
+function rejectUnknownFlags(rawArgs: string[], args: ArgsDef): number[] {
+  const negatives: number[] = [];
   const known = new Set<string>();
   const takesValue = new Set<string>();
   for (const [name, def] of Object.entries(args)) {
@@ -63,7 +69,8 @@ function rejectUnknownFlags(rawArgs: string[], args: ArgsDef): void {
   }
   for (let i = 0; i < rawArgs.length; i++) {
     const arg = rawArgs[i]!;
-    if (arg === "--") return;
+    if (arg === "--") break;
+    if (/^-\d/.test(arg)) negatives.push(i);
     if (!arg.startsWith("-") || arg === "-" || /^-\d/.test(arg)) continue;
     const name = arg.replace(/^--?/, "").split("=")[0]!;
     if (!known.has(name)) throw new CliError(`unknown option ${arg.split("=")[0]}`);
@@ -73,4 +80,5 @@ function rejectUnknownFlags(rawArgs: string[], args: ArgsDef): void {
       i++;
     }
   }
+  return negatives;
 }
