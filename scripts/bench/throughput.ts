@@ -86,6 +86,7 @@ export async function compareChainDirect(
   for (const [shares, label] of [[result.directMachine, "direct"], [result.chainMachine, "chain"]] as const) {
     shares.forEach((share, i) => {
       if (share.others > 0.1) result.warnings.push(`${label} run ${i + 1}: other processes used ${(share.others * 100).toFixed(0)} % of the machine during the window`);
+      if (share.steal > 0.05) result.warnings.push(`${label} run ${i + 1}: the hypervisor stole ${(share.steal * 100).toFixed(0)} % of the machine's CPU time during the window`);
     });
   }
   for (const [runs, label] of [[result.direct, "direct"], [result.chain, "chain"]] as const) {
@@ -105,6 +106,12 @@ export async function compareChainDirect(
   };
   result.chainCpu = rows(chainTicks, result.chain, chainGenUs);
   result.directCpu = rows(directTicks, result.direct, directGenUs);
+  for (const [rowsOf, label] of [[result.directCpu, "direct"], [result.chainCpu, "chain"]] as const) {
+    const generator = rowsOf.find((r) => r.label === GENERATOR_LABEL);
+    if (generator && generator.coreShare > 0.85) {
+      result.warnings.push(`${label}: the load generator used ${(generator.coreShare * 100).toFixed(0)} % of one core; it is single-threaded, so this throughput is probably limited by the generator, not by what it measures`);
+    }
+  }
   return result;
 }
 
