@@ -52,7 +52,7 @@ e2e: all
 	$(BUN) test --timeout=120000 ./e2e
 
 # Unit tests, the type check and the end-to-end tests against freshly built binaries.
-test: all typecheck
+test: all
 	$(BUN) scripts/test.ts
 
 bench: all

@@ -24,10 +24,18 @@ async function run(label: string, args: string[]): Promise<Counts & { code: numb
   return { passed: count("pass"), failed: count("fail") + (code !== 0 && count("fail") === 0 ? 1 : 0), skipped: count("skip"), code };
 }
 
+const typecheck = await typeCheck();
+/** The strict type check counts as one test, so a type error shows in the closing line too. */
+async function typeCheck(): Promise<boolean> {
+  console.log("== type check: tsc -p tsconfig.json");
+  const proc = Bun.spawn([bun, "x", "tsc", "-p", "tsconfig.json"], { stdout: "inherit", stderr: "inherit", stdin: "ignore" });
+  return (await proc.exited) === 0;
+}
+
 const unit = await run("unit tests", ["test", "--timeout=60000", "packages", "apps"]);
 const e2e = await run("end-to-end tests", ["test", "--timeout=120000", "./e2e"]);
-const passed = unit.passed + e2e.passed;
-const failed = unit.failed + e2e.failed;
+const passed = unit.passed + e2e.passed + (typecheck ? 1 : 0);
+const failed = unit.failed + e2e.failed + (typecheck ? 0 : 1);
 const skipped = unit.skipped + e2e.skipped;
 console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
-process.exit(unit.code === 0 && e2e.code === 0 ? 0 : 1);
+process.exit(typecheck && unit.code === 0 && e2e.code === 0 ? 0 : 1);

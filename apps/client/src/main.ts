@@ -35,7 +35,7 @@ Exit status: 0 answered, 1 input ended before a value, 2 no fleet running, 3 the
       write(`This is client #${clientId}\n`);
       const value = preset ?? (await promptForValue(console, write));
       if (value === undefined) throw new ClientError("input ended before a value was entered", 1);
-      write(`Result: ${formatFloat(await askSqrt(peer, clientId, value))}\n`);
+      write(`Result: ${formatFloat(await askSqrt(peer, clientId, value, timeoutMs))}\n`);
       process.exit(0);
     } catch (error) {
       if (!(error instanceof ClientError)) throw error;

@@ -31,15 +31,34 @@ export async function openSession(address: Address, clientId: number, timeoutMs:
   return promise;
 }
 
-/** Sends one value and returns the result; -1 means the proxy found the value illegal. */
-export async function askSqrt(peer: Peer, clientId: number, value: number): Promise<number> {
+/**
+ * Sends one value and returns the result; -1 means the proxy found the value illegal. If the
+ * connection was lost on the way (the load balancer restarted while the user typed), it connects
+ * again once and resends: sqrt is safe to repeat.
+ */
+export async function askSqrt(peer: Peer, clientId: number, value: number, timeoutMs: number): Promise<number> {
   try {
-    const body = (await peer.request("sqrt", { client: clientId, value })) as { result?: unknown } | null;
-    if (typeof body?.result !== "number") throw new ClientError("the fleet sent an answer without a result", 3);
-    return body.result;
+    return await askOnce(peer, clientId, value);
   } catch (error) {
-    if (error instanceof ClientError) throw error;
-    const detail = error instanceof NetError && error.remoteCode ? `${error.remoteCode}: ${error.message}` : (error as Error).message;
-    throw new ClientError(`the fleet could not answer (${detail})`, 3);
+    if (!(error instanceof NetError) || !error.retryable || error.code === "timeout") throw describe(error);
+    peer.close();
+    const again = await openSession(peer.address, clientId, timeoutMs);
+    try {
+      return await askOnce(again, clientId, value);
+    } catch (second) {
+      throw describe(second);
+    }
   }
+}
+
+async function askOnce(peer: Peer, clientId: number, value: number): Promise<number> {
+  const body = (await peer.request("sqrt", { client: clientId, value })) as { result?: unknown } | null;
+  if (typeof body?.result !== "number") throw new ClientError("the fleet sent an answer without a result", 3);
+  return body.result;
+}
+
+function describe(error: unknown): ClientError {
+  if (error instanceof ClientError) return error;
+  const detail = error instanceof NetError && error.remoteCode ? `${error.remoteCode}: ${error.message}` : (error as Error).message;
+  return new ClientError(`the fleet could not answer (${detail})`, 3);
 }

@@ -23,10 +23,12 @@ export function createBalancer(config: BalancerConfig, log: Logger, policy: Poli
             log.warn(`${previous.upstream.label} failed (${previous.error.message}). Forwarding Client #${client} to ${upstream.label}`);
             return;
           }
+          if (!infoEnabled(log)) return;
+          // The pool already said once that the preferred proxy is down; per request this is info.
           const preferred = pool.members[(client - 1) % pool.members.length];
           if (preferred && preferred !== upstream) {
-            log.warn(`${preferred.label} is unavailable. Forwarding Client #${client} to ${upstream.label}`);
-          } else if (infoEnabled(log)) {
+            log.info(`Request from Client #${client}. ${preferred.label} is unavailable. Forwarding to ${upstream.label}`);
+          } else {
             log.info(`Request from Client #${client}. Forwarding to ${upstream.label}`);
           }
         },

@@ -1,4 +1,4 @@
-import { commonArgs, runCli, superviseRole } from "@switchyard/cli";
+import { commonArgs, runCli, runRole } from "@switchyard/cli";
 import { createLogger } from "@switchyard/log";
 import { formatAddress } from "@switchyard/net";
 import { createBalancer } from "./balancer.ts";
@@ -23,9 +23,18 @@ await runCli({
   async run(args) {
     const config = resolveBalancerConfig(args);
     const log = createLogger({ role: "Load Balancer", level: config.logLevel, format: config.logFormat });
-    const balancer = await createBalancer(config, log);
-    await balancer.pool.settled(2000);
-    superviseRole({ log, role: "load_balancer", id: 0, listen: config.listen, control: config.control, drain: balancer.drain });
+    await runRole({
+      log,
+      role: "load_balancer",
+      id: 0,
+      listen: config.listen,
+      control: config.control,
+      async create() {
+        const balancer = await createBalancer(config, log);
+        await balancer.pool.settled(2000); // Ready means its proxies were tried, not just that it listens.
+        return balancer;
+      },
+    });
     const proxies = config.upstreams.map((u) => `#${u.n}`).join(", ");
     log.info(`Started. Listening on ${formatAddress(config.listen)}; proxies ${proxies}`);
   },

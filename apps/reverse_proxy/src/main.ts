@@ -1,4 +1,4 @@
-import { commonArgs, runCli, superviseRole } from "@switchyard/cli";
+import { commonArgs, runCli, runRole } from "@switchyard/cli";
 import { createLogger } from "@switchyard/log";
 import { formatAddress } from "@switchyard/net";
 import { resolveProxyConfig } from "./config.ts";
@@ -24,9 +24,18 @@ await runCli({
   async run(args) {
     const config = resolveProxyConfig(args);
     const log = createLogger({ role: `Reverse Proxy #${config.id}`, level: config.logLevel, format: config.logFormat });
-    const proxy = await createProxy(config, log);
-    await proxy.pool.settled(2000);
-    superviseRole({ log, role: "reverse_proxy", id: config.id, listen: config.listen, control: config.control, drain: proxy.drain });
+    await runRole({
+      log,
+      role: "reverse_proxy",
+      id: config.id,
+      listen: config.listen,
+      control: config.control,
+      async create() {
+        const proxy = await createProxy(config, log);
+        await proxy.pool.settled(2000); // Ready means its servers were tried, not just that it listens.
+        return proxy;
+      },
+    });
     const servers = config.upstreams.map((u) => `#${u.n}`).join(", ");
     log.info(`Started. Listening on ${formatAddress(config.listen)}; servers ${servers}`);
   },

@@ -1,4 +1,4 @@
-import { commonArgs, runCli, superviseRole } from "@switchyard/cli";
+import { commonArgs, runCli, runRole } from "@switchyard/cli";
 import { formatAddress } from "@switchyard/net";
 import { createLogger } from "@switchyard/log";
 import { resolveServerConfig } from "./config.ts";
@@ -19,8 +19,7 @@ await runCli({
     const config = resolveServerConfig(args);
     const role = `Server #${config.id}`;
     const log = createLogger({ role, level: config.logLevel, format: config.logFormat });
-    const server = await createServer(config, log);
-    superviseRole({ log, role: "server", id: config.id, listen: config.listen, control: config.control, drain: server.drain });
+    await runRole({ log, role: "server", id: config.id, listen: config.listen, control: config.control, create: () => createServer(config, log) });
     log.info(`Started. Listening on ${formatAddress(config.listen)}`);
   },
 });

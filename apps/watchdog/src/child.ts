@@ -76,12 +76,17 @@ export class SupervisedChild {
     for (const wake of this.readyWaiters.splice(0)) wake();
   }
 
-  /** SIGTERM, wait up to `timeoutMs` for it to drain and exit, then SIGKILL. */
-  async stop(timeoutMs: number): Promise<void> {
+  /** From now on a death is final: no restart (the fleet is shutting down). */
+  retire(): void {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     if (this.readyTimer) clearTimeout(this.readyTimer);
     for (const wake of this.readyWaiters.splice(0)) wake();
+  }
+
+  /** SIGTERM, wait up to `timeoutMs` for it to drain and exit, then SIGKILL. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.retire();
     const proc = this.proc;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return this.ended;
     proc.kill("SIGTERM");
@@ -125,9 +130,12 @@ export class SupervisedChild {
       return;
     }
     this.proc = proc;
-    const relayed = Promise.all([relayLines(proc.stdout, 1), relayLines(proc.stderr, 2)]);
+    const relayed = Promise.allSettled([relayLines(proc.stdout, 1), relayLines(proc.stderr, 2)]);
     // The last lines are normally out as soon as the pipes close; never wait long for them.
-    this.ended = proc.exited.then(() => Promise.race([relayed, Bun.sleep(1000)])).then(() => undefined);
+    this.ended = proc.exited.then(
+      () => Promise.race([relayed, Bun.sleep(1000)]).then(() => undefined),
+      () => undefined,
+    );
     this.readyTimer = setTimeout(() => {
       this.log.error(`${this.spec.label} did not become ready within ${this.readyTimeoutMs} ms. Killing it.`);
       proc.kill("SIGKILL");

@@ -36,10 +36,17 @@ Example: watchdog --proxies 3 --servers 2 --run-dir /tmp/fleet`,
         }
         stopping = true;
         log.info(`Received ${SIGNAL_WORDS[signal]}. Terminating all processes.`);
-        watchdog.shutdown().then(() => {
-          log.info("All processes terminated. Good bye.");
-          process.exit(0);
-        });
+        watchdog.shutdown().then(
+          () => {
+            log.info("All processes terminated. Good bye.");
+            process.exit(0);
+          },
+          (error: unknown) => {
+            log.error(`Shutdown failed: ${(error as Error).message}. Killing all processes.`);
+            watchdog.kill();
+            process.exit(1);
+          },
+        );
       });
     }
     process.on("SIGHUP", () => log.info("Received SIGHUP. Ignoring it (the fleet keeps running)."));

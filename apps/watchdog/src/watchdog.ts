@@ -60,6 +60,8 @@ export function createWatchdog(config: WatchdogConfig, log: Logger): Watchdog {
     },
     async shutdown() {
       stopping = true;
+      // Every tier stops restarting at once; a load balancer that dies while servers drain stays down.
+      for (const child of children) child.retire();
       for (const tier of TIERS) {
         await Promise.all(children.filter((c) => c.spec.tier === tier).map((child) => child.stop(config.stopTimeoutMs)));
       }

@@ -5,4 +5,4 @@ export { ensureRunDir, fleetSocket, resolveRunDir } from "./run-dir.ts";
 export { type Cli, VERSION, runCli } from "./run.ts";
 export { type NumberedAddress, parseAddressFlag, parseInteger, parseMillis, parseUpstreamList } from "./values.ts";
 export { formatFloat } from "./format.ts";
-export { type ServingRole, superviseRole } from "./supervise.ts";
+export { type Drainable, type RoleOptions, runRole } from "./supervise.ts";

@@ -47,7 +47,9 @@ export async function runCli<A extends ArgsDef>(cli: Cli<A>, rawArgs = process.a
       if (error.exitCode === 64) process.stderr.write(`Run '${cli.name} --help' for usage.\n`);
       process.exit(error.exitCode);
     }
-    process.stderr.write(`${cli.name}: ${(error as Error)?.stack ?? String(error)}\n`);
+    // Operational failures (a busy socket, an unwritable directory) are one line; the stack only on request.
+    const detail = process.env.SWITCHYARD_DEBUG ? ((error as Error)?.stack ?? String(error)) : ((error as Error)?.message ?? String(error));
+    process.stderr.write(`${cli.name}: ${detail}\n`);
     process.exit(1);
   }
 }

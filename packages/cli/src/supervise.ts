@@ -2,7 +2,13 @@ import type { Logger } from "@switchyard/log";
 import { type Address, formatAddress } from "@switchyard/net";
 import { attachToWatchdog, onShutdown } from "./lifecycle.ts";
 
-export interface ServingRole {
+/** What a running role must be able to do when asked to stop. */
+export interface Drainable {
+  /** Finishes in-flight work (up to `timeoutMs`) and closes. */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+export interface RoleOptions<R extends Drainable> {
   log: Logger;
   /** The hello identity on the control socket: role "server" and id 3 for Server #3. */
   role: string;
@@ -10,19 +16,31 @@ export interface ServingRole {
   listen: Address;
   /** The watchdog's control socket, when started by one. */
   control: Address | undefined;
-  /** Finishes in-flight work and closes; runs once, on SIGTERM/SIGINT or when the watchdog is gone. */
-  drain(timeoutMs: number): Promise<void>;
+  /** Creates the role, serving once it resolves. */
+  create(): Promise<R>;
 }
 
-/** How long a child drains on shutdown; below the watchdog's default stop timeout (5 s). */
+/** Drain time on SIGTERM: below the watchdog's default stop timeout (5 s). */
 const DRAIN_MS = 4000;
+/** Drain time when the watchdog is gone: children must be gone within 2 s of their supervisor. */
+const ORPHAN_DRAIN_MS = 1500;
 
-/** Shutdown on signals, and (when supervised) readiness and the lifeline to the watchdog. Call once serving. */
-export function superviseRole(r: ServingRole): void {
-  const stop = onShutdown(r.log, r.control !== undefined, () => r.drain(DRAIN_MS));
-  if (r.control === undefined) return;
-  attachToWatchdog(r.control, r.role, r.id, () => {
-    r.log.warn("Lost the watchdog. Terminating.");
-    stop("watchdog gone");
-  }).ready({ listen: formatAddress(r.listen) });
+/**
+ * Runs a role under the lifecycle every child shares: signal handlers first (a SIGTERM during
+ * start-up is honoured too), then the role, then readiness and the lifeline to the watchdog.
+ */
+export async function runRole<R extends Drainable>(options: RoleOptions<R>): Promise<R> {
+  const { log, control } = options;
+  let role: R | undefined;
+  const stop = onShutdown(log, control !== undefined, async (why) => {
+    await role?.drain(why === "watchdog gone" ? ORPHAN_DRAIN_MS : DRAIN_MS);
+  });
+  role = await options.create();
+  if (control !== undefined) {
+    attachToWatchdog(control, options.role, options.id, () => {
+      log.warn("Lost the watchdog. Terminating.");
+      stop("watchdog gone");
+    }).ready({ listen: formatAddress(options.listen) });
+  }
+  return role;
 }

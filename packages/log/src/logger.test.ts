@@ -29,7 +29,7 @@ describe("createLogger", () => {
     const { log, lines } = logger({ role: "Load Balancer", format: "json" });
     const before = Date.now();
     log.info("Request from Client #107. Forwarding to Proxy #1");
-    log.warn("Proxy #2 is down");
+    log.error("Proxy #2 is down");
     const after = Date.now();
     expect(lines.map(([fd]) => fd)).toEqual([1, 2]);
     const objects = lines.map(([, line]) => {
@@ -38,7 +38,7 @@ describe("createLogger", () => {
     });
     expect(objects.map(({ level, role, msg }) => ({ level, role, msg }))).toEqual([
       { level: "info", role: "Load Balancer", msg: "Request from Client #107. Forwarding to Proxy #1" },
-      { level: "warn", role: "Load Balancer", msg: "Proxy #2 is down" },
+      { level: "error", role: "Load Balancer", msg: "Proxy #2 is down" },
     ]);
     for (const { time } of objects) {
       const t = Date.parse(time);
@@ -56,7 +56,7 @@ describe("createLogger", () => {
     log.warn("w");
     log.error("e");
     expect(lines).toEqual([
-      [2, "[Server #1]: w\n"],
+      [1, "[Server #1]: w\n"],
       [2, "[Server #1]: e\n"],
     ]);
   });

@@ -21,7 +21,7 @@ describe("createReporter (text)", () => {
     expect(lines).toEqual([[1, "[Server #2]: Received the value 16 from Client #107. Returning 4.0.\n"]]);
   });
 
-  test("errors and warnings go to fd 2, everything else to fd 1", () => {
+  test("errors go to fd 2, everything else (warnings too, as DESIGN §5 says) to fd 1", () => {
     const { sink, lines } = capture();
     const reporter = createReporter("Watchdog", "text", sink);
     reporter.log(entry("fatal", 0, "f"), ctx);
@@ -33,7 +33,7 @@ describe("createReporter (text)", () => {
     expect(lines.map(([fd, line]) => `${fd}${line}`)).toEqual([
       "2[Watchdog]: f\n",
       "2[Watchdog]: e\n",
-      "2[Watchdog]: w\n",
+      "1[Watchdog]: w\n",
       "1[Watchdog]: l\n",
       "1[Watchdog]: i\n",
       "1[Watchdog]: d\n",

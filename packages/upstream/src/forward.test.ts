@@ -77,3 +77,24 @@ describe("innerBudget", () => {
     expect(innerBudget(1, 5000)).toBe(1);
   });
 });
+
+describe("a hung upstream", () => {
+  test("costs half the budget, then the request fails over to another upstream", async () => {
+    const hung = scripted(1, () => new Promise(() => {}));
+    let budgetSeen = 0;
+    const hungWithBudget = {
+      ...hung,
+      peer: {
+        available: true,
+        request: (_op: string, _body: unknown, timeoutMs: number) => {
+          budgetSeen = timeoutMs;
+          return Promise.reject(new NetError("timeout", "no answer within the deadline"));
+        },
+      } as unknown as Peer, // forward() uses only `available` and `request`.
+    };
+    const healthy = scripted(2, async () => ({ result: 4 }));
+    expect(await forward([hungWithBudget, healthy], clientIdPolicy(), 1, "sqrt", {}, 1000, noHooks)).toEqual({ result: 4 });
+    expect(budgetSeen).toBeGreaterThan(400);
+    expect(budgetSeen).toBeLessThanOrEqual(500);
+  });
+});
