@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, jest, test } from "bun:test";
 import type { Socket } from "bun";
 import { encodeFrame, FrameReader, type Message, type WireError } from "@switchyard/wire";
 import { Connection, describeSocketError } from "./connection.ts";
@@ -7,10 +7,13 @@ import { Connection, describeSocketError } from "./connection.ts";
 function fakeSocket() {
   const written: Uint8Array[] = [];
   const calls: string[] = [];
+  /** How many bytes the "kernel" takes per write; 0 models a peer that stopped reading. */
+  let accept = Infinity;
   const socket = {
     write(data: Uint8Array) {
-      written.push(data.slice());
-      return data.length;
+      const n = Math.min(accept, data.length);
+      written.push(data.slice(0, n));
+      return n;
     },
     end() {
       calls.push("end");
@@ -26,10 +29,18 @@ function fakeSocket() {
     return out;
   };
   // A structural stand-in: Connection only uses write/end/terminate of the real Socket.
-  return { socket: socket as unknown as Socket<Connection>, written, calls, sent };
+  return {
+    socket: socket as unknown as Socket<Connection>,
+    written,
+    calls,
+    sent,
+    block() {
+      accept = 0;
+    },
+  };
 }
 
-function connection() {
+function connection(onMessage?: (conn: Connection, message: Message) => void) {
   const fake = fakeSocket();
   const messages: Message[] = [];
   const closes: string[] = [];
@@ -37,7 +48,10 @@ function connection() {
   const conn = new Connection(
     fake.socket,
     {
-      onMessage: (_c, m) => messages.push(m),
+      onMessage: (c, m) => {
+        messages.push(m);
+        onMessage?.(c, m);
+      },
       onClose: (_c, reason) => closes.push(reason),
       onWireError: (_c, e: WireError, fatal) => wireErrors.push([e.code, fatal]),
     },
@@ -99,6 +113,70 @@ describe("Connection", () => {
     conn.end();
     expect(fake.sent()).toEqual([{ t: "ping", id: 1 }]);
     expect(fake.calls).toEqual(["end"]);
+  });
+});
+
+describe("Connection: end", () => {
+  test("frames that arrive after end() are not delivered, so no request starts on an ending connection", () => {
+    const { conn, messages } = connection();
+    conn.end();
+    conn.reader.push(encodeFrame({ t: "req", id: 1, op: "sqrt", body: 4 }));
+    expect(messages).toEqual([]);
+  });
+
+  test("end() from a message callback drops the frames behind it in the same chunk", () => {
+    const { conn, messages } = connection((c) => c.end());
+    const chunk = new Uint8Array([...encodeFrame({ t: "ping", id: 1 }), ...encodeFrame({ t: "ping", id: 2 }), ...encodeFrame({ t: "ping", id: 3 })]);
+    conn.reader.push(chunk);
+    expect(messages).toEqual([{ t: "ping", id: 1 }]);
+  });
+
+  test("end() while writes are blocked, then the socket closes: the give-up timer goes with it", () => {
+    const { conn, fake, closes } = connection();
+    fake.block();
+    conn.send({ t: "ping", id: 1 });
+    jest.useFakeTimers();
+    try {
+      conn.end();
+      expect(jest.getTimerCount()).toBe(1); // waiting for drain, with a deadline
+      conn.handleClose("connection reset");
+      expect(jest.getTimerCount()).toBe(0);
+      jest.advanceTimersByTime(10_000);
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(closes).toEqual(["connection reset"]);
+    expect(fake.calls).toEqual([]);
+  });
+
+  test("destroy() after a blocked end() clears the give-up timer too", () => {
+    const { conn, fake } = connection();
+    fake.block();
+    conn.send({ t: "ping", id: 1 });
+    jest.useFakeTimers();
+    try {
+      conn.end();
+      conn.destroy();
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(fake.calls).toEqual(["terminate"]);
+  });
+
+  test("a blocked end() gives up after its deadline and terminates the socket", () => {
+    const { conn, fake } = connection();
+    fake.block();
+    conn.send({ t: "ping", id: 1 });
+    jest.useFakeTimers();
+    try {
+      conn.end();
+      jest.advanceTimersByTime(5000);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(fake.calls).toEqual(["terminate"]);
   });
 });
 

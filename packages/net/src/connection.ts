@@ -13,6 +13,13 @@ export interface ConnectionEvents {
 const END_TIMEOUT_MS = 5000;
 
 /**
+ * Read backpressure (listener side): with more than PAUSE_READS_AT bytes of answers waiting for
+ * the other side to read them, stop reading its requests; read again below RESUME_READS_AT.
+ */
+export const PAUSE_READS_AT = 1024 * 1024;
+export const RESUME_READS_AT = 256 * 1024;
+
+/**
  * One socket with its frame reader and batching writer. Both ends of every hop use it: the
  * listener for accepted sockets, the peer for dialled ones.
  */
@@ -22,7 +29,11 @@ export class Connection {
   /** The other side's `hello`, once it arrived. */
   remote: Hello | null = null;
   closed = false;
+  /** Reading is paused until the other side takes our backlog (see socketHandlers). */
+  readsPaused = false;
   private ending = false;
+  /** The timer of `end()` that drops a peer which stopped reading; cleared once the connection is gone. */
+  private giveUp: Timer | null = null;
 
   constructor(
     readonly socket: Socket<Connection>,
@@ -45,15 +56,22 @@ export class Connection {
     this.writer.send(message);
   }
 
-  /** Flushes what is queued, then closes the write side; `close` follows when the other side is done. */
+  /**
+   * Flushes what is queued, then closes the write side; `close` follows when the other side is done.
+   * Nothing the other side sends after this is acted on (its frames are not even decoded).
+   */
   end(): void {
     if (this.closed || this.ending) return;
     this.ending = true;
+    this.reader.stop();
     this.writer.flush();
     // Last answers may still wait for `drain`: end once they are out, or give up on a peer that stopped reading.
-    const giveUp = setTimeout(() => this.destroy(), END_TIMEOUT_MS);
+    this.giveUp = setTimeout(() => {
+      this.giveUp = null;
+      this.destroy();
+    }, END_TIMEOUT_MS);
     this.writer.whenFlushed(() => {
-      clearTimeout(giveUp);
+      this.clearGiveUp();
       this.socket.end();
     });
   }
@@ -61,6 +79,8 @@ export class Connection {
   /** Closes at once, dropping anything not yet written. */
   destroy(): void {
     if (this.closed) return;
+    this.clearGiveUp();
+    this.reader.stop();
     this.writer.close();
     this.socket.terminate();
   }
@@ -69,20 +89,52 @@ export class Connection {
   handleClose(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.clearGiveUp();
+    this.reader.stop();
     this.writer.close();
     this.events.onClose(this, reason);
   }
+
+  private clearGiveUp(): void {
+    if (this.giveUp === null) return;
+    clearTimeout(this.giveUp);
+    this.giveUp = null;
+  }
 }
 
-/** Socket callbacks shared by every connection (Bun recommends one handler object for many sockets). */
-export function socketHandlers(open?: (socket: Socket<Connection>) => void): SocketHandler<Connection> {
+/**
+ * Socket callbacks shared by every connection (Bun recommends one handler object for many sockets).
+ *
+ * With `readBackpressure`, a socket whose connection has more than PAUSE_READS_AT bytes queued for
+ * writing after a chunk was read is paused, so a client that sends requests but never reads the
+ * answers cannot make us run its requests and buffer every answer; it is resumed on `drain` once
+ * the backlog is below RESUME_READS_AT. Only for the answering side (the listener): a dialling
+ * side that stopped reading answers because its requests are backed up could deadlock with an
+ * upstream that stopped reading requests because its answers are backed up.
+ */
+export function socketHandlers(open?: (socket: Socket<Connection>) => void, readBackpressure = false): SocketHandler<Connection> {
   return {
     open,
     data(socket, chunk) {
-      socket.data.reader.push(chunk);
+      const conn = socket.data;
+      conn.reader.push(chunk);
+      if (readBackpressure && conn.writer.backlog > PAUSE_READS_AT && !conn.readsPaused && !conn.closed) {
+        // Hand the kernel what it takes now: pause only if it really is backed up, i.e. a `drain`
+        // (which resumes) is coming. A backlog that leaves in full needs no pause.
+        conn.writer.flush();
+        if (conn.writer.backlog > PAUSE_READS_AT) {
+          conn.readsPaused = true;
+          socket.pause();
+        }
+      }
     },
     drain(socket) {
-      socket.data.writer.onDrain();
+      const conn = socket.data;
+      conn.writer.onDrain();
+      if (conn.readsPaused && conn.writer.backlog < RESUME_READS_AT) {
+        conn.readsPaused = false;
+        socket.resume();
+      }
     },
     close(socket, error) {
       socket.data?.handleClose(error ? describeSocketError(error) : "closed by peer");

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, linkSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { encodeFrame, type Message, type Request } from "@switchyard/wire";
+import type { Socket } from "bun";
+import { encodeFrame, FrameReader, HEADER_BYTES, type Message, type Request } from "@switchyard/wire";
 import type { Address } from "./address.ts";
 import type { Connection } from "./connection.ts";
 import { NetError, RequestError } from "./errors.ts";
@@ -74,6 +75,23 @@ async function connectRaw(address: Address): Promise<RawClient> {
 }
 
 const hello = (v = 1): Message => ({ t: "hello", v, role: "Test", id: 9 });
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** A frame whose body is not MessagePack (a map cut short): non-fatal bad_frame. */
+function badFrame(): Uint8Array {
+  const frame = new Uint8Array(HEADER_BYTES + 2);
+  frame.set([0, 0, 0, 2, 0x82, 0xa1]);
+  return frame;
+}
 
 describe("listen", () => {
   test("answers a request over a unix socket, and the handler sees the client's hello", async () => {
@@ -454,6 +472,63 @@ describe("listen: bad clients", () => {
     expect(await client.next("the answer")).toEqual({ t: "res", id: 7, body: 7 });
   });
 
+  test("2000 frames before hello in one write are refused once: one error frame, one report, and the connection closes", async () => {
+    const problems: string[] = [];
+    let handled = 0;
+    const listener = await startListener({ handle: () => ++handled, onProblem: (p) => problems.push(p) });
+    const client = await connectRaw(listener.address);
+    client.write(concat(Array.from({ length: 2000 }, (_, i) => encodeFrame({ t: "ping", id: i + 1 }))));
+    await within(client.closed, "the refused connection to close");
+    expect(client.messages).toEqual([{ t: "err", id: 0, code: "hello_required", message: 'first frame was "ping", expected "hello"' }]);
+    expect(problems).toEqual(['first frame was "ping", expected "hello"']);
+    expect(handled).toBe(0);
+  });
+
+  test("requests pipelined behind a refused hello are never run", async () => {
+    let handled = 0;
+    const problems: string[] = [];
+    const listener = await startListener({ handle: () => ++handled, onProblem: (p) => problems.push(p) });
+    const client = await connectRaw(listener.address);
+    const requests = Array.from({ length: 100 }, (_, i) => encodeFrame({ t: "req", id: i + 1, op: "count", body: null }));
+    client.write(concat([encodeFrame(hello(2)), ...requests]));
+    await within(client.closed, "the refused connection to close");
+    expect(client.messages.map((m) => m.t === "err" && m.code)).toEqual(["version"]);
+    expect(handled).toBe(0);
+    expect(listener.stats().total).toBe(0);
+    expect(problems).toEqual(["protocol version 2 is not supported (this side speaks 1)"]);
+  });
+
+  test("bad frames are answered one by one, only the first few are reported, and the 8th closes the connection with too_many_errors", async () => {
+    const problems: string[] = [];
+    const listener = await startListener({ handle: (r) => r.body, onProblem: (p) => problems.push(p) });
+    const client = await connectRaw(listener.address);
+    client.write(encodeFrame(hello()));
+    expect(await client.next("hello")).toMatchObject({ t: "hello" });
+    // Seven bad frames, one at a time: each is answered and the connection keeps working.
+    for (let i = 0; i < 7; i++) {
+      client.write(badFrame());
+      expect(await client.next("an error frame")).toMatchObject({ t: "err", id: 0, code: "bad_frame" });
+    }
+    client.write(encodeFrame({ t: "req", id: 1, op: "echo", body: "still served" }));
+    expect(await client.next("the answer")).toEqual({ t: "res", id: 1, body: "still served" });
+    // Then 5000 more in one write: the 8th bad frame is the last one looked at.
+    client.write(concat(Array.from({ length: 5000 }, badFrame)));
+    expect(await client.next("the 8th error frame")).toMatchObject({ t: "err", id: 0, code: "bad_frame" });
+    expect(await client.next("the final error frame")).toEqual({
+      t: "err",
+      id: 0,
+      code: "too_many_errors",
+      message: "8 bad frames on one connection; closing it",
+    });
+    await within(client.closed, "the connection to close");
+    expect(client.messages.length).toBe(1 + 8 + 1 + 1); // hello, 8 errors, 1 answer, too_many_errors
+    expect(problems.length).toBe(4);
+    expect(problems.slice(0, 3).every((p) => p.startsWith("bad frame from a client (bad_frame: "))).toBe(true);
+    expect(problems[3]).toBe("8 bad frames on one connection; closing it");
+    const peer = await openPeer(listener.address);
+    expect(await peer.request("echo", "others are fine")).toBe("others are fine");
+  });
+
   test("a client that disconnects mid-request does not break the listener", async () => {
     const gate = deferred<string>();
     const closedConns: Connection[] = [];
@@ -470,5 +545,97 @@ describe("listen: bad clients", () => {
     const peer = await openPeer(listener.address);
     expect(await peer.request("fast", null)).toBe("ok");
     expect(listener.connections.size).toBe(1);
+  });
+});
+
+/**
+ * A client that sends everything it is given (continuing on drain) but reads nothing until
+ * `startReading()`: the kind of client that makes a server buffer every answer.
+ */
+async function nonReadingClient(address: Address) {
+  if (address.kind !== "unix") throw new Error("raw clients in these tests use unix sockets");
+  const messages: Message[] = [];
+  let wake: (() => void) | null = null;
+  let pending: Uint8Array = new Uint8Array(0);
+  const reader = new FrameReader({
+    onMessage(message) {
+      messages.push(message);
+      wake?.();
+    },
+    onError(error) {
+      throw error;
+    },
+  });
+  const socket = await Bun.connect({
+    unix: address.path,
+    socket: {
+      data(_socket: Socket<undefined>, chunk: Uint8Array) {
+        reader.push(chunk);
+      },
+      drain(s: Socket<undefined>) {
+        if (pending.length > 0) pending = pending.subarray(Math.max(0, s.write(pending)));
+      },
+      close() {
+        wake?.();
+      },
+      error() {},
+    },
+  });
+  socket.pause();
+  cleanups.push(() => socket.terminate());
+  return {
+    messages,
+    /** Bytes handed to `write` that the kernel has not taken yet. */
+    unsent: () => pending.length,
+    write(bytes: Uint8Array) {
+      const taken = socket.write(bytes);
+      pending = bytes.subarray(Math.max(0, taken));
+    },
+    startReading() {
+      socket.resume();
+    },
+    /** Resolves once `count` messages arrived. */
+    async received(count: number) {
+      while (messages.length < count) {
+        const d = deferred();
+        wake = d.resolve;
+        await within(d.promise, `message ${messages.length + 1} of ${count}`, 30_000);
+      }
+    },
+  };
+}
+
+describe("listen: read backpressure", () => {
+  test("a client that pipelines without reading stops being read; the answer backlog stays bounded and every answer arrives in order once it reads", async () => {
+    const N = 1000;
+    const answer = "a".repeat(16 * 1024); // 16 MiB of answers in all, without backpressure
+    let maxBacklog = 0;
+    let serverConn: Connection | null = null;
+    const listener = await startListener({
+      handle(request, conn) {
+        serverConn = conn;
+        maxBacklog = Math.max(maxBacklog, conn.writer.backlog);
+        return { id: request.id, answer };
+      },
+    });
+    const client = await nonReadingClient(listener.address);
+    const padding = "p".repeat(4 * 1024);
+    client.write(concat([encodeFrame(hello()), ...Array.from({ length: N }, (_, i) => encodeFrame({ t: "req", id: i + 1, op: "echo", body: padding }))]));
+
+    await waitFor(() => serverConn?.readsPaused === true, "the listener to stop reading the client");
+    const handledWhilePaused = listener.stats().total;
+    expect(handledWhilePaused).toBeLessThan(N);
+    expect(client.unsent()).toBeGreaterThan(0); // the client's requests back up on its side, not in the listener
+
+    client.startReading();
+    await client.received(N + 1);
+    const [first, ...answers] = client.messages;
+    expect(first).toMatchObject({ t: "hello" });
+    expect(answers.map((m) => (m.t === "res" ? (m.body as { id: number }).id : `${m.t}`))).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    expect(answers.every((m) => m.t === "res" && m.id === (m.body as { id: number }).id && (m.body as { answer: string }).answer === answer)).toBe(true);
+    expect(listener.stats()).toEqual({ inflight: 0, total: N, errors: 0 });
+    // Paused above 1 MiB; one read chunk of requests may add its answers on top before the pause.
+    expect(maxBacklog).toBeLessThan(6 * 1024 * 1024);
+    expect(serverConn!.readsPaused).toBe(false);
   });
 });

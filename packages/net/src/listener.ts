@@ -44,6 +44,11 @@ export interface Listener {
   close(): void;
 }
 
+/** A connection that sent this many bad (non-fatal) frames is closed with "too_many_errors". */
+const MAX_BAD_FRAMES = 8;
+/** Only the first few bad frames of a connection are reported (then one line when it is closed). */
+const REPORTED_BAD_FRAMES = 3;
+
 /** Accepts wire connections, answers `hello` and `ping`, and hands every request to `handle`. */
 export async function listen(options: ListenerOptions): Promise<Listener> {
   const maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
@@ -92,9 +97,24 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     }
   };
 
+  // What went wrong on each connection so far, so one bad client cannot flood the log.
+  const trouble = new WeakMap<Connection, { refused: boolean; badFrames: number }>();
+  const troubleOf = (conn: Connection) => {
+    let entry = trouble.get(conn);
+    if (entry === undefined) {
+      entry = { refused: false, badFrames: 0 };
+      trouble.set(conn, entry);
+    }
+    return entry;
+  };
+
   const refuse = (conn: Connection, code: string, message: string) => {
+    const entry = troubleOf(conn);
+    if (entry.refused) return;
+    entry.refused = true;
     problem(message);
     conn.send({ t: "err", id: 0, code, message });
+    // end() also stops the reader: the rest of what the client sent is neither refused again nor run.
     conn.end();
   };
 
@@ -131,8 +151,21 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
       connections.delete(conn);
       options.onClose?.(conn);
     },
-    onWireError(_conn: Connection, error: WireError, fatal: boolean) {
-      problem(`bad frame from a client (${error.code}: ${error.message})${fatal ? "; connection closed" : ""}`);
+    onWireError(conn: Connection, error: WireError, fatal: boolean) {
+      // The connection has already answered this frame with an error frame (and ends itself if fatal).
+      if (fatal) {
+        problem(`bad frame from a client (${error.code}: ${error.message}); connection closed`);
+        return;
+      }
+      const entry = troubleOf(conn);
+      entry.badFrames++;
+      if (entry.badFrames <= REPORTED_BAD_FRAMES) problem(`bad frame from a client (${error.code}: ${error.message})`);
+      if (entry.badFrames === MAX_BAD_FRAMES) {
+        const message = `${MAX_BAD_FRAMES} bad frames on one connection; closing it`;
+        problem(message);
+        conn.send({ t: "err", id: 0, code: "too_many_errors", message });
+        conn.end();
+      }
     },
   };
   const handlers = socketHandlers((socket: Socket<Connection>) => {
@@ -140,7 +173,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     socket.data = conn;
     if (!accepting) return conn.destroy();
     connections.add(conn);
-  });
+  }, true);
 
   let address = options.address;
   let server: UnixSocketListener<Connection> | TCPSocketListener<Connection>;

@@ -331,7 +331,158 @@ describe("Peer: connection state", () => {
     // Exactly one retry per refusal received (the last refusal sent may still have been on its way).
     expect(retries === sent || retries === sent - 1).toBe(true);
     expect(maxOpen).toBe(1);
-    expect(states[0]).toEqual(["open", "connected"]);
-    expect(states.find(([s]) => s === "down")?.[1]).toBe("refused: go away");
+    // Refused before its hello came back: never open, so "down" is reported once, not once per attempt.
+    expect(states).toEqual([
+      ["down", "refused: go away"],
+      ["closed", "closed by owner"],
+    ]);
+  });
+});
+
+/**
+ * A fake upstream that speaks the framing but lets the test decide what it answers: `onOpen` and
+ * `onMessage` get a `send` for frames and the socket itself (to close it or hold it).
+ */
+function fakeUpstream(handlers: {
+  onOpen?(socket: Socket<FrameReader>): void;
+  onMessage?(message: Message, send: (message: Message) => void, socket: Socket<FrameReader>): void;
+}) {
+  const path = tmp.sock("fake.sock");
+  const stats = { accepted: 0, open: 0, maxOpen: 0, received: [] as Message[] };
+  const closedAll: (() => void)[] = [];
+  const server = Bun.listen<FrameReader>({
+    unix: path,
+    socket: {
+      open(socket: Socket<FrameReader>) {
+        stats.accepted++;
+        stats.open++;
+        stats.maxOpen = Math.max(stats.maxOpen, stats.open);
+        socket.data = new FrameReader({
+          onMessage(message) {
+            stats.received.push(message);
+            handlers.onMessage?.(message, (m) => socket.write(encodeFrame(m)), socket);
+          },
+          onError() {},
+        });
+        handlers.onOpen?.(socket);
+      },
+      data(socket, chunk) {
+        socket.data.push(chunk);
+      },
+      close() {
+        stats.open--;
+        if (stats.open === 0) for (const wake of closedAll.splice(0)) wake();
+      },
+      error() {},
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  /** Resolves once no connection to the fake is open. */
+  const allClosed = () => {
+    if (stats.open === 0) return Promise.resolve();
+    const d = deferred();
+    closedAll.push(d.resolve);
+    return within(d.promise, "every connection to the fake upstream to close");
+  };
+  return { address: { kind: "unix", path } as Address, stats, allClosed };
+}
+
+const upstreamHello = (v = 1): Message => ({ t: "hello", v, role: "Server", id: 7 });
+
+describe("Peer: the upstream's hello", () => {
+  test("the peer stays connecting until the upstream's hello arrives; requests made meanwhile are pipelined ahead of it", async () => {
+    const gotRequest = deferred<(message: Message) => void>();
+    const upstream = fakeUpstream({
+      onMessage(message, send) {
+        // Hold our hello back until the request that was sent before it arrived.
+        if (message.t === "req") gotRequest.resolve(send);
+      },
+    });
+    const { peer, states, reached } = startPeer(upstream.address);
+    const answer = peer.request("echo", "early");
+    const send = await within(gotRequest.promise, "the request to reach the upstream before its hello");
+    expect(upstream.stats.received.map((m) => m.t)).toEqual(["hello", "req"]);
+    expect(peer.state).toBe("connecting");
+    expect(peer.available).toBe(false);
+    expect(states).toEqual([]);
+
+    const opened = reached("open");
+    const request = upstream.stats.received[1] as { id: number };
+    send(upstreamHello());
+    send({ t: "res", id: request.id, body: "late hello, early answer" });
+    await opened;
+    expect(await answer).toBe("late hello, early answer");
+    expect(states).toEqual([["open", "connected"]]);
+  });
+
+  test("an upstream that accepts and closes at once is never reported open: down once, and the backoff keeps growing", async () => {
+    const upstream = fakeUpstream({ onOpen: (socket) => socket.end() });
+    let retries = 0;
+    const sixRetries = deferred();
+    const started = performance.now();
+    const { peer, states } = startPeer(upstream.address, {
+      backoff: {
+        initialMs: 5,
+        maxMs: 60_000,
+        random: () => {
+          if (++retries === 6) sixRetries.resolve();
+          return 0.5; // no jitter: delays of 5, 10, 20, 40, 80 ms … unless a reset starts them over
+        },
+      },
+    });
+    const first = rejectionOf(peer.request("x", null));
+    await within(sixRetries.promise, "six retries");
+    // Six losses wait out five growing delays: at least 5+10+20+40+80 ms (a reset each time would make it 25).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+    expect(await first).toMatchObject({ code: "connection_lost" });
+    expect(states).toEqual([["down", "closed by peer"]]);
+    expect(peer.available).toBe(false);
+    expect(upstream.stats.maxOpen).toBe(1);
+  });
+
+  test("an upstream whose hello names another protocol version is dropped, reported down with the version", async () => {
+    const upstream = fakeUpstream({
+      onMessage(message, send) {
+        if (message.t === "hello") send(upstreamHello(2));
+      },
+    });
+    const { peer, states, reached } = startPeer(upstream.address, { reconnect: false });
+    const pending = rejectionOf(peer.request("x", null));
+    await reached("closed");
+    expect(states).toEqual([["closed", "protocol version 2"]]);
+    expect(await pending).toMatchObject({ code: "connection_lost" });
+    await upstream.allClosed();
+    expect(upstream.stats.accepted).toBe(1);
+  });
+
+  test("an upstream that never says hello is dropped after connectTimeoutMs with 'no hello'", async () => {
+    const upstream = fakeUpstream({});
+    const { peer, states, reached } = startPeer(upstream.address, { reconnect: false, connectTimeoutMs: 100 });
+    const pending = rejectionOf(peer.request("x", null));
+    await reached("closed");
+    expect(states).toEqual([["closed", "no hello"]]);
+    expect(await pending).toMatchObject({ code: "connection_lost" });
+    expect(upstream.stats.received.map((m) => m.t)).toEqual(["hello", "req"]);
+    await upstream.allClosed();
+  });
+
+  test("with reconnect, an upstream that never says hello is retried one connection at a time and never reported open", async () => {
+    const upstream = fakeUpstream({});
+    let retries = 0;
+    const threeRetries = deferred();
+    const { states } = startPeer(upstream.address, {
+      connectTimeoutMs: 50,
+      backoff: {
+        initialMs: 5,
+        maxMs: 20,
+        random: () => {
+          if (++retries === 3) threeRetries.resolve();
+          return 0.5;
+        },
+      },
+    });
+    await within(threeRetries.promise, "three retries");
+    expect(states).toEqual([["down", "no hello"]]);
+    expect(upstream.stats.maxOpen).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import { type Control, DEFAULT_MAX_FRAME, encodeBody, type LoadStats, type Message, PROTOCOL_VERSION } from "@switchyard/wire";
+import { type Control, DEFAULT_MAX_FRAME, encodeBody, type Hello, type LoadStats, type Message, PROTOCOL_VERSION } from "@switchyard/wire";
 import { type Address, formatAddress } from "./address.ts";
 import { type BackoffOptions, createBackoff } from "./backoff.ts";
 import type { Connection } from "./connection.ts";
@@ -46,6 +46,8 @@ export class Peer {
   private nextId = 1;
   private sweeper: Timer | null = null;
   private retryTimer: Timer | null = null;
+  /** Runs while a dialled connection waits for the upstream's hello. */
+  private helloTimer: Timer | null = null;
   private readonly backoff;
   private readonly options: PeerOptions;
   private reportedDown = false;
@@ -110,6 +112,7 @@ export class Peer {
     if (this.stateValue === "closed") return;
     this.setState("closed", "closed by owner");
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.clearHelloTimer();
     this.conn?.end();
     this.conn = null;
     this.failAll("closed", "peer closed");
@@ -123,26 +126,61 @@ export class Peer {
 
   private connect(): void {
     const { address, role, id } = this.options;
+    const timeoutMs = this.options.connectTimeoutMs ?? 2000;
     dial(
       address,
       {
         onMessage: (conn, message) => this.onMessage(conn, message),
         onClose: (conn, reason) => this.onClose(conn, reason),
       },
-      this.options.connectTimeoutMs ?? 2000,
+      timeoutMs,
       this.options.maxFrame ?? DEFAULT_MAX_FRAME,
     ).then(
       (conn) => {
         if (this.stateValue === "closed") return conn.destroy();
         this.conn = conn;
         conn.send({ t: "hello", v: PROTOCOL_VERSION, role, id });
+        // Queued requests may go before the upstream's hello arrives (pipelining); the peer is
+        // open, and its backoff reset, only once that hello says the upstream speaks our version.
         for (const message of this.queued) conn.send(message);
         this.queued = [];
-        this.backoff.reset();
-        this.setState("open", "connected");
+        this.helloTimer = setTimeout(() => {
+          this.helloTimer = null;
+          this.drop(conn, "no hello");
+        }, timeoutMs);
       },
       (error: NetError) => this.lost(error.message.replace(`${formatAddress(address)}: `, "")),
     );
+  }
+
+  /** The upstream's answer to our hello: the connection is usable only now. */
+  private onHello(conn: Connection, hello: Hello): void {
+    if (conn !== this.conn || conn.remote !== null) return; // A second hello changes nothing.
+    this.clearHelloTimer();
+    if (hello.v !== PROTOCOL_VERSION) {
+      this.drop(conn, `protocol version ${hello.v}`);
+      return;
+    }
+    conn.remote = hello;
+    this.backoff.reset();
+    if (this.stateValue === "connecting") this.setState("open", "connected");
+  }
+
+  /** Gives up on `conn`, counting it as one loss (one retry), and closes it. */
+  private drop(conn: Connection, reason: string): void {
+    if (conn === this.conn) {
+      // Detach first, so the close that destroy() causes is not counted as a second loss (and a second retry).
+      this.conn = null;
+      this.clearHelloTimer();
+      this.lost(reason);
+    }
+    conn.destroy();
+  }
+
+  private clearHelloTimer(): void {
+    if (this.helloTimer === null) return;
+    clearTimeout(this.helloTimer);
+    this.helloTimer = null;
   }
 
   private onMessage(conn: Connection, message: Message): void {
@@ -157,10 +195,7 @@ export class Peer {
       }
       case "err": {
         if (message.id === 0) {
-          // Detach first, so the close that destroy() causes is not counted as a second loss (and a second retry).
-          if (conn === this.conn) this.conn = null;
-          this.lost(`refused: ${message.message}`);
-          conn.destroy();
+          this.drop(conn, `refused: ${message.message}`);
           return;
         }
         const entry = this.pending.get(message.id);
@@ -170,7 +205,7 @@ export class Peer {
         return;
       }
       case "hello":
-        conn.remote = message;
+        this.onHello(conn, message);
         return;
       case "goaway":
         if (this.stateValue === "open") this.setState("draining", message.reason);
@@ -186,6 +221,7 @@ export class Peer {
   private onClose(conn: Connection, reason: string): void {
     if (conn !== this.conn) return;
     this.conn = null;
+    this.clearHelloTimer();
     this.lost(reason);
   }
 

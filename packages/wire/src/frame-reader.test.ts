@@ -280,6 +280,58 @@ describe("FrameReader: bad frames are not fatal", () => {
   });
 });
 
+describe("FrameReader: stop", () => {
+  test("stop() from a callback drops the rest of the chunk, and later pushes are ignored", () => {
+    const seen: Message[] = [];
+    const reader = new FrameReader({
+      onMessage(message) {
+        seen.push(message);
+        if (seen.length === 2) reader.stop();
+      },
+      onError(error) {
+        throw error;
+      },
+    });
+    const frames = Array.from({ length: 2000 }, (_, i) => encodeFrame({ t: "ping", id: i + 1 }));
+    reader.push(concat(...frames));
+    expect(seen).toEqual([
+      { t: "ping", id: 1 },
+      { t: "ping", id: 2 },
+    ]);
+    expect(reader.isStopped).toBe(true);
+    reader.push(encodeFrame({ t: "ping", id: 9999 }));
+    expect(seen.length).toBe(2);
+  });
+
+  test("stop() from onError after a bad frame drops the frames behind it", () => {
+    const errors: string[] = [];
+    const seen: Message[] = [];
+    const reader = new FrameReader({
+      onMessage: (message) => seen.push(message),
+      onError(error) {
+        errors.push(error.code);
+        reader.stop();
+      },
+    });
+    const bad = rawFrame([0x82, 0xa1]); // a map cut short: not MessagePack
+    reader.push(concat(bad, bad, bad, encodeFrame({ t: "ping", id: 1 })));
+    expect(errors).toEqual(["bad_frame"]);
+    expect(seen).toEqual([]);
+  });
+
+  test("stop() drops a frame that is only partly received", () => {
+    const { reader, seen } = collect();
+    const frame = encodeFrame({ t: "req", id: 4, op: "echo", body: "x".repeat(100) });
+    reader.push(frame.subarray(0, 50));
+    expect(reader.buffered).toBe(50);
+    reader.stop();
+    expect(reader.buffered).toBe(0);
+    reader.push(frame.subarray(50));
+    expect(seen.messages).toEqual([]);
+    expect(seen.errors).toEqual([]);
+  });
+});
+
 describe("FrameReader: garbage", () => {
   test("seeded random garbage never throws out of push, and every error is a WireError", () => {
     const random = seededRandom(20240601);

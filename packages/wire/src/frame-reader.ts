@@ -23,6 +23,7 @@ export class FrameReader {
   private body: Uint8Array | null = null;
   private bodyFill = 0;
   private failed = false;
+  private stopped = false;
 
   constructor(options: FrameReaderOptions) {
     this.maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
@@ -35,9 +36,26 @@ export class FrameReader {
     return this.body === null ? this.headFill : HEADER_BYTES + this.bodyFill;
   }
 
+  /** True once `stop()` was called: nothing more is delivered. */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /**
+   * Delivers nothing more: the rest of the chunk being read (when called from a callback) and
+   * every later push are ignored, and a partly received frame is dropped. For a connection that
+   * is closing, so frames after a refusal or after the close are not acted on.
+   */
+  stop(): void {
+    this.stopped = true;
+    this.body = null;
+    this.bodyFill = 0;
+    this.headFill = 0;
+  }
+
   push(chunk: Uint8Array): void {
     let off = 0;
-    while (off < chunk.length && !this.failed) {
+    while (off < chunk.length && !this.failed && !this.stopped) {
       if (this.body === null) {
         let length: number;
         if (this.headFill === 0 && chunk.length - off >= HEADER_BYTES) {
