@@ -17,7 +17,7 @@ export function createBalancer(config: BalancerConfig, log: Logger, policy: Poli
       if (typeof client !== "number" || !Number.isSafeInteger(client) || client < 1) {
         throw new RequestError("bad_request", "client must be a positive integer");
       }
-      return forward(pool.members, policy, client, request.op, request.body, innerBudget(request.ttl, config.timeoutMs), {
+      return forward(pool.members, policy, client, request.op, request.rawBody ?? request.body, innerBudget(request.ttl, config.timeoutMs), {
         onAttempt(upstream, previous) {
           if (previous) {
             log.warn(`${previous.upstream.label} failed (${previous.error.message}). Forwarding Client #${client} to ${upstream.label}`);

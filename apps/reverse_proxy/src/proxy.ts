@@ -26,7 +26,7 @@ export function createProxy(config: ProxyConfig, log: Logger, policy: Policy = r
           return { result: -1, reason };
         }
       }
-      return forward(pool.members, policy, client, request.op, request.body, innerBudget(request.ttl, config.timeoutMs), {
+      return forward(pool.members, policy, client, request.op, request.rawBody ?? request.body, innerBudget(request.ttl, config.timeoutMs), {
         onAttempt(upstream, previous) {
           if (previous) log.warn(`${previous.upstream.label} failed (${previous.error.message}). Retrying Client #${client} on ${upstream.label}`);
           else if (infoEnabled(log)) log.info(`Request from Client #${client}. Forwarding to ${upstream.label}`);

@@ -1,5 +1,5 @@
 import type { Socket } from "bun";
-import { DEFAULT_MAX_FRAME } from "@switchyard/wire";
+import { DEFAULT_MAX_FRAME, type DecodeOptions } from "@switchyard/wire";
 import { type Address, formatAddress } from "./address.ts";
 import { Connection, type ConnectionEvents, describeSocketError, socketHandlers } from "./connection.ts";
 import { NetError } from "./errors.ts";
@@ -13,7 +13,13 @@ function connectTo(address: Address): Promise<Socket<Connection>> {
 }
 
 /** Opens one connection (no hello sent yet); rejects with NetError("unavailable") within `timeoutMs`. */
-export async function dial(address: Address, events: ConnectionEvents, timeoutMs: number, maxFrame = DEFAULT_MAX_FRAME): Promise<Connection> {
+export async function dial(
+  address: Address,
+  events: ConnectionEvents,
+  timeoutMs: number,
+  maxFrame = DEFAULT_MAX_FRAME,
+  decode: DecodeOptions = {},
+): Promise<Connection> {
   let timer: Timer | undefined;
   let timedOut = false;
   const timeout = new Promise<never>((_, reject) => {
@@ -24,7 +30,7 @@ export async function dial(address: Address, events: ConnectionEvents, timeoutMs
   });
   const attempt = connectTo(address).then(
     (socket: Socket<Connection>) => {
-      const conn = new Connection(socket, events, maxFrame);
+      const conn = new Connection(socket, events, maxFrame, decode);
       socket.data = conn;
       if (timedOut) conn.destroy();
       return conn;

@@ -17,6 +17,8 @@ export interface PeerOptions {
   /** Default deadline for a request that names none. */
   timeoutMs?: number;
   backoff?: BackoffOptions;
+  /** Resolve requests with the answer's bytes (RawBody), for a hop that passes answers on unread. */
+  rawResponses?: boolean;
   /** false: a lost connection is final (the child's lifeline to its watchdog). */
   reconnect?: boolean;
   /** Called once per transition (down → open, open → down, …) with a human reason. */
@@ -135,6 +137,7 @@ export class Peer {
       },
       timeoutMs,
       this.options.maxFrame ?? DEFAULT_MAX_FRAME,
+      { rawResponses: this.options.rawResponses === true },
     ).then(
       (conn) => {
         if (this.stateValue === "closed") return conn.destroy();

@@ -48,6 +48,7 @@ export function createPool(options: PoolOptions): Pool {
       address,
       role: options.role,
       id: options.id,
+      rawResponses: true, // A hop passes answers back unread.
       onStateChange(state, reason) {
         if (!settledOnce) {
           settledOnce = true;

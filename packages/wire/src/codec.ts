@@ -1,6 +1,8 @@
 import { Packr } from "msgpackr";
+import { fitsEnvelope, readEnvelope, writeEnvelope } from "./envelope.ts";
 import { WireError } from "./errors.ts";
-import { type Message, validateMessage } from "./messages.ts";
+import { type Message, type Request, validateMessage } from "./messages.ts";
+import { RawBody } from "./raw-body.ts";
 
 /** Default largest frame body: checked on the length prefix, before anything is allocated. */
 export const DEFAULT_MAX_FRAME = 1024 * 1024;
@@ -10,9 +12,16 @@ export const HEADER_BYTES = 4;
 // Plain maps only (no records, no extensions beyond the standard), so any MessagePack library can talk to us.
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, bundleStrings: false });
 
-/** MessagePack body of one message (no length prefix). */
+export interface DecodeOptions {
+  /** Keep response bodies as their bytes (RawBody) instead of decoding them: for hops that only pass them on. */
+  rawResponses?: boolean;
+}
+
+/** MessagePack body of one message (no length prefix). A RawBody is written as the bytes it holds. */
 export function encodeBody(message: Message): Uint8Array {
-  return packr.pack(message);
+  if (message.t !== "req" && message.t !== "res") return packr.pack(message);
+  if (fitsEnvelope(message)) return writeEnvelope(message, bodyBytes(message.body));
+  return packr.pack({ ...message, body: message.body instanceof RawBody ? unpackValue(message.body.bytes) : message.body });
 }
 
 /** One complete frame: 4-byte big-endian length, then the MessagePack body. */
@@ -25,12 +34,31 @@ export function encodeFrame(message: Message): Uint8Array {
 }
 
 /** Decodes and validates one frame body; throws WireError("bad_frame" | "bad_message"). */
-export function decodeBody(body: Uint8Array): Message {
-  let value: unknown;
+export function decodeBody(bytes: Uint8Array, options: DecodeOptions = {}): Message {
+  const envelope = bytes.length > 0 ? readEnvelope(bytes) : undefined;
+  if (envelope !== undefined) {
+    // A view, not a copy: every socket read is a fresh ArrayBuffer (see FrameReader), so the body's
+    // bytes stay valid as long as the message lives, and msgpackr reads such a view fastest.
+    const body = envelope.body;
+    if (envelope.t === "res") return { t: "res", id: envelope.id, body: options.rawResponses ? new RawBody(body) : unpackValue(body) };
+    // Requests are decoded (hops route on the body) and keep their bytes to be passed on as they are.
+    const request: Request = { t: "req", id: envelope.id, op: envelope.op, body: unpackValue(body) };
+    if (envelope.ttl !== undefined) request.ttl = envelope.ttl;
+    // Not enumerable: local to this process, never serialised or compared as a field.
+    Object.defineProperty(request, "rawBody", { value: new RawBody(body), enumerable: false });
+    return request;
+  }
+  return validateMessage(unpackValue(bytes));
+}
+
+function bodyBytes(body: unknown): Uint8Array {
+  return body instanceof RawBody ? body.bytes : packr.pack(body);
+}
+
+function unpackValue(bytes: Uint8Array): unknown {
   try {
-    value = packr.unpack(body);
+    return packr.unpack(bytes);
   } catch (error) {
     throw new WireError("bad_frame", `frame is not valid MessagePack (${(error as Error).message})`);
   }
-  return validateMessage(value);
 }

@@ -201,15 +201,20 @@ describe("FrameReader: absurd lengths", () => {
   }
 
   test("the length check runs before any buffer of that size is allocated", () => {
-    // Count every `new Uint8Array(n)` while the reader runs, by standing a Proxy in for the global constructor.
+    // Count every `new Uint8Array(n)` and `new ArrayBuffer(n)` while the reader runs, by standing
+    // Proxies in for the global constructors.
     const Real = globalThis.Uint8Array;
+    const RealBuffer = globalThis.ArrayBuffer;
     const allocated: number[] = [];
-    globalThis.Uint8Array = new Proxy(Real, {
-      construct(target, args, newTarget) {
-        if (typeof args[0] === "number") allocated.push(args[0]);
-        return Reflect.construct(target, args, newTarget);
-      },
-    });
+    const counting = <T extends object>(ctor: T) =>
+      new Proxy(ctor, {
+        construct(target, args, newTarget) {
+          if (typeof args[0] === "number") allocated.push(args[0]);
+          return Reflect.construct(target as new (...a: unknown[]) => object, args, newTarget);
+        },
+      });
+    globalThis.Uint8Array = counting(Real);
+    globalThis.ArrayBuffer = counting(RealBuffer);
     try {
       // Control: a split frame within the maximum is assembled in a buffer of exactly its size.
       const control = collect(1000);
@@ -226,6 +231,7 @@ describe("FrameReader: absurd lengths", () => {
       expect(reader.buffered).toBeLessThanOrEqual(HEADER_BYTES);
     } finally {
       globalThis.Uint8Array = Real;
+      globalThis.ArrayBuffer = RealBuffer;
     }
   });
 

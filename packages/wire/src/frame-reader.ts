@@ -1,9 +1,10 @@
-import { DEFAULT_MAX_FRAME, HEADER_BYTES, decodeBody } from "./codec.ts";
+import { DEFAULT_MAX_FRAME, type DecodeOptions, HEADER_BYTES, decodeBody } from "./codec.ts";
 import { WireError } from "./errors.ts";
 import type { Message } from "./messages.ts";
 
 export interface FrameReaderOptions {
   maxFrame?: number;
+  decode?: DecodeOptions;
   onMessage: (message: Message) => void;
   /** A bad frame or message; `fatal` means framing is lost and the connection must close. */
   onError: (error: WireError, fatal: boolean) => void;
@@ -13,9 +14,13 @@ export interface FrameReaderOptions {
  * Turns a byte stream into messages. Chunks may split frames anywhere; a frame whose body is
  * split is assembled in one buffer of exactly its size, allocated only after its length passed
  * the maximum. It never throws: every problem goes to `onError`.
+ *
+ * Messages may keep views into the chunk they came in (request bodies, raw response bodies), so a
+ * chunk must not be reused after `push`: each socket read in Bun is a fresh ArrayBuffer.
  */
 export class FrameReader {
   private readonly maxFrame: number;
+  private readonly decode: DecodeOptions;
   private readonly onMessage: (message: Message) => void;
   private readonly onError: (error: WireError, fatal: boolean) => void;
   private readonly head = new Uint8Array(HEADER_BYTES);
@@ -27,6 +32,7 @@ export class FrameReader {
 
   constructor(options: FrameReaderOptions) {
     this.maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
+    this.decode = options.decode ?? {};
     this.onMessage = options.onMessage;
     this.onError = options.onError;
   }
@@ -81,7 +87,8 @@ export class FrameReader {
           off += length;
           continue;
         }
-        this.body = new Uint8Array(length);
+        // Backed by an ArrayBuffer of its own from the start: decoding views of it then costs nothing extra.
+        this.body = new Uint8Array(new ArrayBuffer(length));
         this.bodyFill = 0;
       }
       const n = Math.min(this.body.length - this.bodyFill, chunk.length - off);
@@ -100,7 +107,7 @@ export class FrameReader {
   private deliver(body: Uint8Array): void {
     let message: Message;
     try {
-      message = decodeBody(body);
+      message = decodeBody(body, this.decode);
     } catch (error) {
       this.onError(error as WireError, false);
       return;

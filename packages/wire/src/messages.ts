@@ -1,4 +1,5 @@
 import { WireError } from "./errors.ts";
+import type { RawBody } from "./raw-body.ts";
 
 /** Major protocol version: peers with another major version are refused at `hello`. */
 export const PROTOCOL_VERSION = 1;
@@ -24,6 +25,8 @@ export interface Request {
   op: string;
   body: unknown;
   ttl?: number;
+  /** Not on the wire: the body's bytes as received, so a hop can forward them without re-encoding. */
+  rawBody?: RawBody;
 }
 export interface Response {
   t: "res";

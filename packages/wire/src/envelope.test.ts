@@ -1,0 +1,87 @@
+import { describe, expect, test } from "bun:test";
+import { Packr, unpack } from "msgpackr";
+import { decodeBody, encodeBody } from "./codec.ts";
+import { WireError } from "./errors.ts";
+import type { Message, Request, Response } from "./messages.ts";
+import { RawBody } from "./raw-body.ts";
+
+// A general encoder with another layout (map16 headers, ints as small as they fit): what another library might send.
+const other = new Packr({ useRecords: false, mapsAsObjects: true });
+
+const hot: Array<Request | Response> = [
+  { t: "req", id: 1, op: "sqrt", body: { client: 107, value: 16 }, ttl: 7600.25 },
+  { t: "req", id: 0xffff_ffff, op: "sqrt", body: { client: 1, value: 0 } },
+  { t: "req", id: 42, op: "rooms", body: ["reserve", "SA318", "8:30-9:30", "Monday"], ttl: 1 },
+  { t: "res", id: 0, body: { result: 4 } },
+  { t: "res", id: 7, body: null },
+  { t: "res", id: 8, body: "x".repeat(70_000) },
+];
+
+describe("the canonical req/res layout", () => {
+  test.each(hot.map((m) => [m.t, m.id, m] as const))("%s #%d is plain MessagePack that any library decodes to the same map", (_t, _id, message) => {
+    expect(unpack(encodeBody(message))).toEqual(message);
+  });
+
+  test.each(hot.map((m) => [m.t, m.id, m] as const))("%s #%d round-trips through our decoder", (_t, _id, message) => {
+    expect(decodeBody(encodeBody(message))).toEqual(message);
+  });
+
+  test.each(hot.map((m) => [m.t, m.id, m] as const))("%s #%d from another encoder's layout decodes the same", (_t, _id, message) => {
+    expect(decodeBody(other.pack(message))).toEqual(message);
+  });
+
+  test("an op that does not fit (non-ASCII, longer than 31) still round-trips through the general path", () => {
+    for (const op of ["résumé", "o".repeat(40)]) {
+      const message: Request = { t: "req", id: 3, op, body: 1 };
+      expect(unpack(encodeBody(message))).toEqual(message);
+      expect(decodeBody(encodeBody(message))).toEqual(message);
+    }
+  });
+
+  test("a canonical req with id 0 or an infinite ttl is a bad_message, not a crash", () => {
+    const zero = encodeBody({ t: "req", id: 1, op: "sqrt", body: 1 });
+    zero[14] = 0; // the id's last byte: id 1 becomes 0
+    expect(() => decodeBody(zero)).toThrow(WireError);
+    const infinite = encodeBody({ t: "req", id: 5, op: "sqrt", body: 1, ttl: Number.POSITIVE_INFINITY });
+    const error = (() => {
+      try {
+        decodeBody(infinite);
+      } catch (e) {
+        return e as WireError;
+      }
+    })();
+    expect(error?.code).toBe("bad_message");
+    expect(error?.requestId).toBe(5);
+  });
+
+  test("a canonical envelope around bytes that are not MessagePack is bad_frame", () => {
+    const frame = encodeBody({ t: "res", id: 9, body: new RawBody(Uint8Array.of(0xa5, 0x61)) }); // a 5-byte string cut after one byte
+    expect(() => decodeBody(frame)).toThrow(/not valid MessagePack/);
+  });
+});
+
+describe("passing bodies through", () => {
+  test("a decoded req keeps its body's bytes, not as a field of its own", () => {
+    const request = decodeBody(encodeBody({ t: "req", id: 2, op: "sqrt", body: { client: 3, value: 9 } })) as Request;
+    expect(request.rawBody).toBeInstanceOf(RawBody);
+    expect(unpack(request.rawBody!.bytes)).toEqual({ client: 3, value: 9 });
+    expect(Object.keys(request)).not.toContain("rawBody");
+  });
+
+  test("a RawBody is sent as its bytes: the next hop reads the original body", () => {
+    const incoming = decodeBody(encodeBody({ t: "req", id: 2, op: "sqrt", body: { client: 3, value: 9 } })) as Request;
+    const forwarded: Message = { t: "req", id: 900, op: incoming.op, body: incoming.rawBody, ttl: 100 };
+    expect(decodeBody(encodeBody(forwarded))).toEqual({ t: "req", id: 900, op: "sqrt", body: { client: 3, value: 9 }, ttl: 100 });
+  });
+
+  test("with rawResponses, a res body stays bytes, and re-sent it reaches the client decoded", () => {
+    const answer = decodeBody(encodeBody({ t: "res", id: 4, body: { result: 3 } }), { rawResponses: true }) as Response;
+    expect(answer.body).toBeInstanceOf(RawBody);
+    expect(decodeBody(encodeBody({ t: "res", id: 11, body: answer.body }))).toEqual({ t: "res", id: 11, body: { result: 3 } });
+  });
+
+  test("a RawBody in a message that takes the general path is written as the value it holds", () => {
+    const message: Request = { t: "req", id: 6, op: "ünïcode", body: new RawBody(other.pack({ a: 1 })) };
+    expect(unpack(encodeBody(message))).toEqual({ t: "req", id: 6, op: "ünïcode", body: { a: 1 } });
+  });
+});
