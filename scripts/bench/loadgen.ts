@@ -77,7 +77,7 @@ export async function generateLoad(config: LoadConfig): Promise<LoadResult> {
     if (stopping) return finishLane();
     const value = seq++ & 0xfffff;
     const sentAt = performance.now();
-    peer.request("sqrt", { client, value }, config.timeoutMs).then(
+    peer.request("sqrt", { client, value }, config.timeoutMs, client).then(
       (body) => {
         const result = (body as { result?: unknown } | null)?.result;
         checked++;

@@ -52,7 +52,7 @@ export async function askSqrt(peer: Peer, clientId: number, value: number, timeo
 }
 
 async function askOnce(peer: Peer, clientId: number, value: number): Promise<number> {
-  const body = (await peer.request("sqrt", { client: clientId, value })) as { result?: unknown } | null;
+  const body = (await peer.request("sqrt", { client: clientId, value }, undefined, clientId)) as { result?: unknown } | null;
   if (typeof body?.result !== "number") throw new ClientError("the fleet sent an answer without a result", 3);
   return body.result;
 }

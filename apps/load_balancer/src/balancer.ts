@@ -13,7 +13,8 @@ export function createBalancer(config: BalancerConfig, log: Logger, policy: Poli
     upstreams: config.upstreams,
     label: (n) => `Proxy #${n}`,
     handle: (pool) => (request) => {
-      const client = (request.body as { client?: unknown } | null)?.client;
+      // Route on the envelope's key when the client sent one: the body then stays undecoded bytes.
+      const client = request.key ?? (request.body as { client?: unknown } | null)?.client;
       if (typeof client !== "number" || !Number.isSafeInteger(client) || client < 1) {
         throw new RequestError("bad_request", "client must be a positive integer");
       }

@@ -3,12 +3,13 @@ import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
 import {
   type Control,
   DEFAULT_MAX_FRAME,
+  type DecodeOptions,
   type Hello,
   type LoadStats,
   type Message,
   PROTOCOL_VERSION,
   type Request,
-  type WireError,
+  WireError,
 } from "@switchyard/wire";
 import { type Address, formatAddress } from "./address.ts";
 import { Connection, socketHandlers } from "./connection.ts";
@@ -23,6 +24,8 @@ export interface ListenerOptions {
   role: string;
   id: number;
   maxFrame?: number;
+  /** How requests are decoded; a hop passes `lazyRequests` so bodies it only forwards stay bytes. */
+  decode?: DecodeOptions;
   /** Answers one request: return (or resolve to) the response body, throw RequestError for an error answer. */
   handle: RequestHandler;
   onHello?(remote: Hello, conn: Connection): void;
@@ -83,7 +86,12 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     const fail = (error: unknown) => {
       finish();
       stats.errors++;
-      const code = error instanceof RequestError ? error.code : error instanceof NetError ? (error.remoteCode ?? error.code) : "internal";
+      const code =
+        error instanceof RequestError || error instanceof WireError
+          ? error.code
+          : error instanceof NetError
+            ? (error.remoteCode ?? error.code)
+            : "internal";
       const message = error instanceof Error ? error.message : String(error);
       if (code === "internal") problem(`request ${request.op} failed: ${message}`);
       if (!conn.closed) conn.send({ t: "err", id: request.id, code, message });
@@ -169,7 +177,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     },
   };
   const handlers = socketHandlers((socket: Socket<Connection>) => {
-    const conn = new Connection(socket, events, maxFrame);
+    const conn = new Connection(socket, events, maxFrame, options.decode);
     socket.data = conn;
     if (!accepting) return conn.destroy();
     connections.add(conn);

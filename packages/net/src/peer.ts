@@ -73,7 +73,8 @@ export class Peer {
   }
 
   /** Sends `op` and resolves to the response body; rejects with NetError. */
-  request(op: string, body: unknown, timeoutMs = this.options.timeoutMs ?? 5000): Promise<unknown> {
+  /** `key` (the client id) travels in the envelope, so hops can route without decoding the body. */
+  request(op: string, body: unknown, timeoutMs = this.options.timeoutMs ?? 5000, key?: number): Promise<unknown> {
     const state = this.stateValue;
     if (state !== "open" && state !== "connecting") {
       return Promise.reject(new NetError("unavailable", `${formatAddress(this.address)} is ${state}`));
@@ -81,7 +82,7 @@ export class Peer {
     const id = this.allocateId();
     return new Promise((resolve, reject) => {
       // Send first: a body MessagePack cannot carry throws here, rejecting this promise with nothing left pending.
-      this.send({ t: "req", id, op, body, ttl: timeoutMs });
+      this.send(key === undefined ? { t: "req", id, op, body, ttl: timeoutMs } : { t: "req", id, op, key, body, ttl: timeoutMs });
       this.pending.set(id, { resolve, reject, deadline: performance.now() + timeoutMs });
       this.armSweeper();
     });

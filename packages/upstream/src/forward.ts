@@ -32,7 +32,7 @@ export function forward(
   hooks.onAttempt(upstream);
   // The first attempt needs no async machinery: most requests succeed on it.
   return upstream.peer
-    .request(op, body, attemptBudget(pool.length, deadline))
+    .request(op, body, attemptBudget(pool.length, deadline), key)
     .catch((error: unknown) => retry(pool, policy, key, op, body, deadline, hooks, { upstream, error }));
 }
 
@@ -59,7 +59,7 @@ async function retry(
     }
     hooks.onAttempt(upstream, { upstream: last.upstream, error });
     try {
-      return await upstream.peer.request(op, body, attemptBudget(candidates.length, deadline));
+      return await upstream.peer.request(op, body, attemptBudget(candidates.length, deadline), key);
     } catch (next) {
       last = { upstream, error: next };
     }

@@ -26,7 +26,14 @@ export async function createTier(options: TierOptions): Promise<Tier> {
   const pool = createPool({ upstreams: options.upstreams, label: options.label, role, id, log });
   let listener: Listener;
   try {
-    listener = await listen({ address: options.listen, role, id, handle: options.handle(pool), onProblem: (text) => log.warn(text) });
+    listener = await listen({
+      address: options.listen,
+      role,
+      id,
+      handle: options.handle(pool),
+      onProblem: (text) => log.warn(text),
+      decode: { lazyRequests: true }, // A hop reads a body only when it must; it forwards the bytes.
+    });
   } catch (error) {
     pool.close();
     throw error;

@@ -15,6 +15,8 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: fal
 export interface DecodeOptions {
   /** Keep response bodies as their bytes (RawBody) instead of decoding them: for hops that only pass them on. */
   rawResponses?: boolean;
+  /** Decode a request's body only when it is read: a hop that routes on `key` never reads it. */
+  lazyRequests?: boolean;
 }
 
 /** MessagePack body of one message (no length prefix). A RawBody is written as the bytes it holds. */
@@ -41,14 +43,35 @@ export function decodeBody(bytes: Uint8Array, options: DecodeOptions = {}): Mess
     // bytes stay valid as long as the message lives, and msgpackr reads such a view fastest.
     const body = envelope.body;
     if (envelope.t === "res") return { t: "res", id: envelope.id, body: options.rawResponses ? new RawBody(body) : unpackValue(body) };
-    // Requests are decoded (hops route on the body) and keep their bytes to be passed on as they are.
+    if (options.lazyRequests) return new LazyRequest(envelope.id, envelope.op, envelope.key, envelope.ttl, new RawBody(body));
+    // Requests keep their body's bytes too, to be passed on as they are.
     const request: Request = { t: "req", id: envelope.id, op: envelope.op, body: unpackValue(body) };
+    if (envelope.key !== undefined) request.key = envelope.key;
     if (envelope.ttl !== undefined) request.ttl = envelope.ttl;
     // Not enumerable: local to this process, never serialised or compared as a field.
     Object.defineProperty(request, "rawBody", { value: new RawBody(body), enumerable: false });
     return request;
   }
   return validateMessage(unpackValue(bytes));
+}
+
+/** A request whose body is decoded on first read (a bad body then throws WireError "bad_frame"). */
+class LazyRequest implements Request {
+  readonly t = "req";
+  private decoded: { value: unknown } | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly op: string,
+    readonly key: number | undefined,
+    readonly ttl: number | undefined,
+    readonly rawBody: RawBody,
+  ) {}
+
+  get body(): unknown {
+    this.decoded ??= { value: unpackValue(this.rawBody.bytes) };
+    return this.decoded.value;
+  }
 }
 
 function bodyBytes(body: unknown): Uint8Array {

@@ -12,6 +12,8 @@ const hot: Array<Request | Response> = [
   { t: "req", id: 1, op: "sqrt", body: { client: 107, value: 16 }, ttl: 7600.25 },
   { t: "req", id: 0xffff_ffff, op: "sqrt", body: { client: 1, value: 0 } },
   { t: "req", id: 42, op: "rooms", body: ["reserve", "SA318", "8:30-9:30", "Monday"], ttl: 1 },
+  { t: "req", id: 43, op: "sqrt", key: 107, body: { client: 107, value: 2 }, ttl: 9500 },
+  { t: "req", id: 44, op: "sqrt", key: 0xffff_ffff, body: 1 },
   { t: "res", id: 0, body: { result: 4 } },
   { t: "res", id: 7, body: null },
   { t: "res", id: 8, body: "x".repeat(70_000) },
@@ -83,5 +85,26 @@ describe("passing bodies through", () => {
   test("a RawBody in a message that takes the general path is written as the value it holds", () => {
     const message: Request = { t: "req", id: 6, op: "ünïcode", body: new RawBody(other.pack({ a: 1 })) };
     expect(unpack(encodeBody(message))).toEqual({ t: "req", id: 6, op: "ünïcode", body: { a: 1 } });
+  });
+});
+
+describe("routing without reading the body", () => {
+  test("with lazyRequests, the body is decoded only when read, and then as sent", () => {
+    const bytes = encodeBody({ t: "req", id: 5, op: "sqrt", key: 112, body: { client: 112, value: 4 }, ttl: 100 });
+    const request = decodeBody(bytes, { lazyRequests: true }) as Request;
+    expect([request.id, request.op, request.key, request.ttl]).toEqual([5, "sqrt", 112, 100]);
+    expect(unpack(request.rawBody!.bytes)).toEqual({ client: 112, value: 4 });
+    expect(request.body).toEqual({ client: 112, value: 4 });
+  });
+
+  test("a lazy body that is not MessagePack throws bad_frame when read, not when routed", () => {
+    const bytes = encodeBody({ t: "req", id: 6, op: "sqrt", key: 1, body: new RawBody(Uint8Array.of(0xa5, 0x61)) });
+    const request = decodeBody(bytes, { lazyRequests: true }) as Request;
+    expect(request.key).toBe(1);
+    expect(() => request.body).toThrow(/not valid MessagePack/);
+  });
+
+  test("a key that is not an unsigned 32-bit integer is a bad_message on the general path", () => {
+    expect(() => decodeBody(other.pack({ t: "req", id: 7, op: "sqrt", key: -1, body: 1 }))).toThrow("req.key must be an unsigned 32-bit integer");
   });
 });

@@ -25,6 +25,8 @@ export interface Request {
   op: string;
   body: unknown;
   ttl?: number;
+  /** Routing key (the client id): a hop routes on it without decoding the body. */
+  key?: number;
   /** Not on the wire: the body's bytes as received, so a hop can forward them without re-encoding. */
   rawBody?: RawBody;
 }
@@ -86,7 +88,8 @@ const CHECKS: Record<MessageType, Check> = {
   req: (m) =>
     need(isId(m.id) && m.id !== 0, "req.id must be an integer from 1 to 2^32-1") ??
     need(isName(m.op), "req.op must be a non-empty string of at most 64 characters") ??
-    need(m.ttl === undefined || (typeof m.ttl === "number" && m.ttl > 0 && m.ttl <= MAX_TTL_MS), "req.ttl must be a positive number of ms, at most one day"),
+    need(m.ttl === undefined || (typeof m.ttl === "number" && m.ttl > 0 && m.ttl <= MAX_TTL_MS), "req.ttl must be a positive number of ms, at most one day") ??
+    need(m.key === undefined || isId(m.key), "req.key must be an unsigned 32-bit integer"),
   res: (m) => need(isId(m.id), "res.id must be an unsigned 32-bit integer"),
   err: (m) =>
     need(isId(m.id), "err.id must be an unsigned 32-bit integer") ??
