@@ -35,9 +35,12 @@ export function encodeFrame(message: Message): Uint8Array {
   return frame;
 }
 
-/** Decodes and validates one frame body; throws WireError("bad_frame" | "bad_message"). */
-export function decodeBody(bytes: Uint8Array, options: DecodeOptions = {}): Message {
-  const envelope = bytes.length > 0 ? readEnvelope(bytes) : undefined;
+/**
+ * Decodes and validates one frame body, bytes[start, end) (offsets spare the reader a view per
+ * frame); throws WireError("bad_frame" | "bad_message").
+ */
+export function decodeBody(bytes: Uint8Array, options: DecodeOptions = {}, start = 0, end = bytes.length): Message {
+  const envelope = end > start ? readEnvelope(bytes, start, end) : undefined;
   if (envelope !== undefined) {
     // A view, not a copy: every socket read is a fresh ArrayBuffer (see FrameReader), so the body's
     // bytes stay valid as long as the message lives, and msgpackr reads such a view fastest.
@@ -52,7 +55,7 @@ export function decodeBody(bytes: Uint8Array, options: DecodeOptions = {}): Mess
     Object.defineProperty(request, "rawBody", { value: new RawBody(body), enumerable: false });
     return request;
   }
-  return validateMessage(unpackValue(bytes));
+  return validateMessage(unpackValue(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)));
 }
 
 /** A request whose body is decoded on first read (a bad body then throws WireError "bad_frame"). */

@@ -101,11 +101,11 @@ export interface Envelope {
   body: Uint8Array;
 }
 
-/** Reads a canonical req or res; undefined for any other layout (the general decoder takes it). */
-export function readEnvelope(b: Uint8Array): Envelope | undefined {
-  const fields = b[0]! & 0x0f;
-  if ((b[0]! & 0xf0) !== 0x80 || fields < 3 || fields > 6 || b.length < RES_HEAD + 1) return undefined;
-  let at = 1;
+/** Reads a canonical req or res from b[start, end); undefined for any other layout (the general decoder takes it). */
+export function readEnvelope(b: Uint8Array, start = 0, end = b.length): Envelope | undefined {
+  const fields = b[start]! & 0x0f;
+  if ((b[start]! & 0xf0) !== 0x80 || fields < 3 || fields > 6 || end - start < RES_HEAD + 1) return undefined;
+  let at = start + 1;
   const match = (bytes: number[]) => {
     for (let i = 0; i < bytes.length; i++) if (b[at + i] !== bytes[i]) return false;
     at += bytes.length;
@@ -129,7 +129,7 @@ export function readEnvelope(b: Uint8Array): Envelope | undefined {
     if (!match(OP_KEY)) return undefined;
     const header = b[at++]!;
     const length = header & 0x1f;
-    if ((header & 0xe0) !== 0xa0 || length === 0 || at + length > b.length) return undefined;
+    if ((header & 0xe0) !== 0xa0 || length === 0 || at + length > end) return undefined;
     for (let i = 0; i < length; i++) {
       const c = b[at + i]!;
       if (c > 0x7f) return undefined;
@@ -137,23 +137,23 @@ export function readEnvelope(b: Uint8Array): Envelope | undefined {
     }
     at += length;
     if (match(KEY_KEY)) {
-      if (b[at] !== UINT32 || at + 5 > b.length) return undefined;
+      if (b[at] !== UINT32 || at + 5 > end) return undefined;
       key = readUint32();
     }
     if (match(TTL_KEY)) {
-      if (b[at++] !== FLOAT64 || at + 8 > b.length) return undefined;
+      if (b[at++] !== FLOAT64 || at + 8 > end) return undefined;
       for (let i = 0; i < 8; i++) f64Bytes[LITTLE_ENDIAN ? 7 - i : i] = b[at + i]!;
       ttl = f64[0]!;
       at += 8;
     }
   }
   const expected = kind === "res" ? 3 : 4 + (key === undefined ? 0 : 1) + (ttl === undefined ? 0 : 1);
-  if (fields !== expected || !match(BODY_KEY) || at >= b.length) return undefined;
+  if (fields !== expected || !match(BODY_KEY) || at >= end) return undefined;
   if (kind === "req") {
     if (id === 0) throw new WireError("bad_message", "req.id must be an integer from 1 to 2^32-1");
     if (ttl !== undefined && !(ttl > 0 && ttl <= MAX_TTL_MS)) {
       throw new WireError("bad_message", "req.ttl must be a positive number of ms, at most one day", id);
     }
   }
-  return { t: kind, id, op, key, ttl, body: b.subarray(at) };
+  return { t: kind, id, op, key, ttl, body: b.subarray(at, end) };
 }

@@ -83,7 +83,7 @@ export class FrameReader {
         }
         if (chunk.length - off >= length) {
           // Fast path: the whole body is in this chunk, decode it in place.
-          this.deliver(chunk.subarray(off, off + length));
+          this.deliver(chunk, off, off + length);
           off += length;
           continue;
         }
@@ -99,15 +99,15 @@ export class FrameReader {
         const body = this.body;
         this.body = null;
         this.bodyFill = 0;
-        this.deliver(body);
+        this.deliver(body, 0, body.length);
       }
     }
   }
 
-  private deliver(body: Uint8Array): void {
+  private deliver(bytes: Uint8Array, start: number, end: number): void {
     let message: Message;
     try {
-      message = decodeBody(body, this.decode);
+      message = decodeBody(bytes, this.decode, start, end);
     } catch (error) {
       this.onError(error as WireError, false);
       return;
