@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { NetError, type Peer, RequestError } from "@switchyard/net";
+import { type Answer, NetError, type Peer, RequestError } from "@switchyard/net";
 import { forward, innerBudget } from "./forward.ts";
 import { clientIdPolicy } from "./policy.ts";
 import type { Upstream } from "./pool.ts";
@@ -12,11 +12,14 @@ function scripted(n: number, answer: (op: string) => Promise<unknown>): Upstream
     calls: 0,
     peer: {
       available: true,
-      request: (op: string) => {
+      call: (op: string, _body: unknown, _timeoutMs: number, _key: number | undefined, done: Answer) => {
         upstream.calls++;
-        return answer(op);
+        answer(op).then(
+          (body) => done(undefined, body),
+          (error: NetError) => done(error),
+        );
       },
-    } as unknown as Peer, // forward() uses only `available` and `request`.
+    } as unknown as Peer, // forward() uses only `available` and `call`.
   };
   return upstream;
 }
@@ -86,11 +89,11 @@ describe("a hung upstream", () => {
       ...hung,
       peer: {
         available: true,
-        request: (_op: string, _body: unknown, timeoutMs: number) => {
+        call: (_op: string, _body: unknown, timeoutMs: number, _key: number | undefined, done: Answer) => {
           budgetSeen = timeoutMs;
-          return Promise.reject(new NetError("timeout", "no answer within the deadline"));
+          done(new NetError("timeout", "no answer within the deadline"));
         },
-      } as unknown as Peer, // forward() uses only `available` and `request`.
+      } as unknown as Peer, // forward() uses only `available` and `call`.
     };
     const healthy = scripted(2, async () => ({ result: 4 }));
     expect(await forward([hungWithBudget, healthy], clientIdPolicy(), 1, "sqrt", {}, 1000, noHooks)).toEqual({ result: 4 });
