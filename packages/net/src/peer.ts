@@ -26,11 +26,9 @@ export interface PeerOptions {
   onControl?(message: Control): void;
 }
 
-/** Called once with the answer, or with why there is none. */
-export type Answer = (error: NetError | undefined, body?: unknown) => void;
-
 interface Pending {
-  done: Answer;
+  resolve(body: unknown): void;
+  reject(error: NetError): void;
   deadline: number;
 }
 
@@ -75,25 +73,19 @@ export class Peer {
   }
 
   /** Sends `op` and resolves to the response body; rejects with NetError. */
+  /** `key` (the client id) travels in the envelope, so hops can route without decoding the body. */
   request(op: string, body: unknown, timeoutMs = this.options.timeoutMs ?? 5000, key?: number): Promise<unknown> {
-    return new Promise((resolve, reject) => this.call(op, body, timeoutMs, key, (error, answer) => (error ? reject(error) : resolve(answer))));
-  }
-
-  /**
-   * `request` without a promise, for the forwarding hot path: `done` runs exactly once (at once if
-   * the peer is not available). `key` (the client id) travels in the envelope, so hops can route
-   * without decoding the body. Throws, with nothing left pending, if MessagePack cannot carry `body`.
-   */
-  call(op: string, body: unknown, timeoutMs: number, key: number | undefined, done: Answer): void {
     const state = this.stateValue;
     if (state !== "open" && state !== "connecting") {
-      done(new NetError("unavailable", `${formatAddress(this.address)} is ${state}`));
-      return;
+      return Promise.reject(new NetError("unavailable", `${formatAddress(this.address)} is ${state}`));
     }
     const id = this.allocateId();
-    this.send(key === undefined ? { t: "req", id, op, body, ttl: timeoutMs } : { t: "req", id, op, key, body, ttl: timeoutMs });
-    this.pending.set(id, { done, deadline: performance.now() + timeoutMs });
-    this.armSweeper();
+    return new Promise((resolve, reject) => {
+      // Send first: a body MessagePack cannot carry throws here, rejecting this promise with nothing left pending.
+      this.send(key === undefined ? { t: "req", id, op, body, ttl: timeoutMs } : { t: "req", id, op, key, body, ttl: timeoutMs });
+      this.pending.set(id, { resolve, reject, deadline: performance.now() + timeoutMs });
+      this.armSweeper();
+    });
   }
 
   /** A health check: resolves to the upstream's load statistics. */
@@ -103,8 +95,7 @@ export class Peer {
     }
     const id = this.allocateId();
     return new Promise((resolve, reject) => {
-      const done: Answer = (error, stats) => (error ? reject(error) : resolve(stats as LoadStats));
-      this.pending.set(id, { done, deadline: performance.now() + timeoutMs });
+      this.pending.set(id, { resolve: resolve as (body: unknown) => void, reject, deadline: performance.now() + timeoutMs });
       this.armSweeper();
       this.send({ t: "ping", id });
     });
@@ -203,7 +194,7 @@ export class Peer {
         const entry = this.pending.get(message.id);
         if (!entry) return; // Answer to a request that already timed out.
         this.pending.delete(message.id);
-        entry.done(undefined, message.t === "res" ? message.body : message.stats);
+        entry.resolve(message.t === "res" ? message.body : message.stats);
         return;
       }
       case "err": {
@@ -214,7 +205,7 @@ export class Peer {
         const entry = this.pending.get(message.id);
         if (!entry) return;
         this.pending.delete(message.id);
-        entry.done(new NetError("remote", message.message, message.code));
+        entry.reject(new NetError("remote", message.message, message.code));
         return;
       }
       case "hello":
@@ -272,7 +263,7 @@ export class Peer {
     if (this.pending.size === 0) return;
     const entries = [...this.pending.values()];
     this.pending.clear();
-    for (const entry of entries) entry.done(new NetError(code, message));
+    for (const entry of entries) entry.reject(new NetError(code, message));
   }
 
   private armSweeper(): void {
@@ -285,7 +276,7 @@ export class Peer {
     for (const [id, entry] of this.pending) {
       if (entry.deadline <= now) {
         this.pending.delete(id);
-        entry.done(new NetError("timeout", `no answer from ${formatAddress(this.address)} within the deadline`));
+        entry.reject(new NetError("timeout", `no answer from ${formatAddress(this.address)} within the deadline`));
       }
     }
     if (this.pending.size === 0 && this.sweeper !== null) {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type Answer, NetError, type Peer, RequestError } from "@switchyard/net";
+import { NetError, type Peer, RequestError } from "@switchyard/net";
 import { forward, innerBudget } from "./forward.ts";
 import { clientIdPolicy } from "./policy.ts";
 import type { Upstream } from "./pool.ts";
@@ -12,14 +12,11 @@ function scripted(n: number, answer: (op: string) => Promise<unknown>): Upstream
     calls: 0,
     peer: {
       available: true,
-      call: (op: string, _body: unknown, _timeoutMs: number, _key: number | undefined, done: Answer) => {
+      request: (op: string) => {
         upstream.calls++;
-        answer(op).then(
-          (body) => done(undefined, body),
-          (error: NetError) => done(error),
-        );
+        return answer(op);
       },
-    } as unknown as Peer, // forward() uses only `available` and `call`.
+    } as unknown as Peer, // forward() uses only `available` and `request`.
   };
   return upstream;
 }
@@ -89,11 +86,11 @@ describe("a hung upstream", () => {
       ...hung,
       peer: {
         available: true,
-        call: (_op: string, _body: unknown, timeoutMs: number, _key: number | undefined, done: Answer) => {
+        request: (_op: string, _body: unknown, timeoutMs: number) => {
           budgetSeen = timeoutMs;
-          done(new NetError("timeout", "no answer within the deadline"));
+          return Promise.reject(new NetError("timeout", "no answer within the deadline"));
         },
-      } as unknown as Peer, // forward() uses only `available` and `call`.
+      } as unknown as Peer, // forward() uses only `available` and `request`.
     };
     const healthy = scripted(2, async () => ({ result: 4 }));
     expect(await forward([hungWithBudget, healthy], clientIdPolicy(), 1, "sqrt", {}, 1000, noHooks)).toEqual({ result: 4 });

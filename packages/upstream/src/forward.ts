@@ -1,4 +1,4 @@
-import { type NetError, RequestError } from "@switchyard/net";
+import { NetError, RequestError } from "@switchyard/net";
 import type { Policy } from "./policy.ts";
 import type { Upstream } from "./pool.ts";
 
@@ -15,8 +15,7 @@ const MIN_ATTEMPT_MS = 50;
  * (refused, reset, timed out, draining), tries the next pick among the upstreams not yet tried,
  * within the caller's time budget. An attempt gets half of what is left while another upstream
  * could still be tried, so a hung upstream costs half the budget, not all of it. Errors a handler
- * answered with are passed through, not retried. One promise per request: the attempts themselves
- * run on callbacks, because this is every hop's hot path.
+ * answered with are passed through, not retried.
  */
 export function forward(
   pool: readonly Upstream[],
@@ -27,33 +26,44 @@ export function forward(
   budgetMs: number,
   hooks: ForwardHooks,
 ): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const deadline = performance.now() + budgetMs;
-    let candidates = pool;
-    let previous: { upstream: Upstream; error: NetError } | undefined;
-    const attempt = (): void => {
-      const upstream = policy.select(candidates, key);
-      if (upstream === undefined) {
-        const why = previous ? `; last attempt: ${previous.upstream.label}: ${previous.error.message}` : "";
-        reject(new RequestError("unavailable", `no upstream available${why}`));
-        return;
-      }
-      hooks.onAttempt(upstream, previous);
-      try {
-        upstream.peer.call(op, body, attemptBudget(candidates.length, deadline), key, (error, answer) => {
-          if (error === undefined) return resolve(answer);
-          if (!error.retryable) return reject(error);
-          if (deadline - performance.now() <= 0) return reject(new RequestError("timeout", `deadline passed (${error.message})`));
-          previous = { upstream, error };
-          candidates = candidates.filter((u) => u !== upstream);
-          attempt();
-        });
-      } catch (error) {
-        reject(error); // A body MessagePack cannot carry: no upstream would take it.
-      }
-    };
-    attempt();
-  });
+  const deadline = performance.now() + budgetMs;
+  const upstream = policy.select(pool, key);
+  if (upstream === undefined) return Promise.reject(new RequestError("unavailable", "no upstream available"));
+  hooks.onAttempt(upstream);
+  // The first attempt needs no async machinery: most requests succeed on it.
+  return upstream.peer
+    .request(op, body, attemptBudget(pool.length, deadline), key)
+    .catch((error: unknown) => retry(pool, policy, key, op, body, deadline, hooks, { upstream, error }));
+}
+
+async function retry(
+  pool: readonly Upstream[],
+  policy: Policy,
+  key: number,
+  op: string,
+  body: unknown,
+  deadline: number,
+  hooks: ForwardHooks,
+  failure: { upstream: Upstream; error: unknown },
+): Promise<unknown> {
+  let candidates = pool;
+  let last = failure;
+  for (;;) {
+    const { error } = last;
+    if (!(error instanceof NetError) || !error.retryable) throw error;
+    if (deadline - performance.now() <= 0) throw new RequestError("timeout", `deadline passed (${error.message})`);
+    candidates = candidates.filter((u) => u !== last.upstream);
+    const upstream = policy.select(candidates, key);
+    if (upstream === undefined) {
+      throw new RequestError("unavailable", `no upstream available; last attempt: ${last.upstream.label}: ${error.message}`);
+    }
+    hooks.onAttempt(upstream, { upstream: last.upstream, error });
+    try {
+      return await upstream.peer.request(op, body, attemptBudget(candidates.length, deadline), key);
+    } catch (next) {
+      last = { upstream, error: next };
+    }
+  }
 }
 
 function attemptBudget(candidates: number, deadline: number): number {
