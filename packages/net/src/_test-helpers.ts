@@ -1,8 +1,10 @@
 // Shared by the net package's tests only; never exported from index.ts.
+import { afterEach, beforeEach } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Socket } from "bun";
+import type { Address } from "./address.ts";
 import { FrameReader, type Message, type WireError } from "@switchyard/wire";
 
 /** A per-test directory under the OS temp dir; `remove` deletes it and everything in it. */
@@ -147,5 +149,35 @@ export async function rawClient(path: string): Promise<RawClient> {
     close() {
       socket.terminate();
     },
+  };
+}
+
+/**
+ * Per-test temp directory and clean-up list for socket tests: registers beforeEach/afterEach,
+ * which close what a test opened (last first, every step even if one throws) and remove the dir.
+ */
+export function useSocketSandbox(defaultSocket: string) {
+  let tmp: ReturnType<typeof makeTempDir> | undefined;
+  const cleanups: (() => void)[] = [];
+  beforeEach(() => {
+    tmp = makeTempDir();
+  });
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        cleanup();
+      } catch {
+        // Keep cleaning.
+      }
+    }
+    tmp?.remove();
+  });
+  return {
+    cleanups,
+    get tmp() {
+      if (tmp === undefined) throw new Error("useSocketSandbox: used outside a test");
+      return tmp;
+    },
+    unix: (name = defaultSocket): Address => ({ kind: "unix", path: (tmp as ReturnType<typeof makeTempDir>).sock(name) }),
   };
 }

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, linkSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import type { Socket } from "bun";
 import { encodeFrame, FrameReader, HEADER_BYTES, type Message, type Request } from "@switchyard/wire";
@@ -8,33 +8,13 @@ import { NetError, RequestError } from "./errors.ts";
 import { type Listener, type ListenerOptions, listen } from "./listener.ts";
 import { Peer, type PeerOptions } from "./peer.ts";
 import { probe } from "./probe.ts";
-import { deferred, makeTempDir, type RawClient, rawClient, rejectionOf, waitFor, within } from "./_test-helpers.ts";
+import { deferred, type RawClient, rawClient, rejectionOf, useSocketSandbox, waitFor, within } from "./_test-helpers.ts";
 
 // Generous: these tests use real sockets and must pass on a loaded 2-core machine.
 setDefaultTimeout(60_000);
 
-let tmp: ReturnType<typeof makeTempDir>;
-const cleanups: (() => void)[] = [];
-
-beforeEach(() => {
-  tmp = makeTempDir();
-});
-
-afterEach(() => {
-  // Last opened, first closed; every step runs even if one throws.
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    try {
-      cleanup();
-    } catch {
-      // Keep cleaning.
-    }
-  }
-  tmp.remove();
-});
-
-function unix(name = "srv.sock"): Address {
-  return { kind: "unix", path: tmp.sock(name) };
-}
+const sandbox = useSocketSandbox("srv.sock");
+const { cleanups, unix } = sandbox;
 
 async function startListener(options: Partial<ListenerOptions> = {}): Promise<Listener> {
   const listener = await listen({
@@ -151,7 +131,7 @@ describe("listen", () => {
     if (address.kind !== "unix") throw new Error("unreachable");
     // A socket file whose listener is gone without cleaning up, as after a crash.
     const dead = Bun.listen({ unix: address.path, socket: { data() {} } });
-    const staleCopy = tmp.sock("stale.sock");
+    const staleCopy = sandbox.tmp.sock("stale.sock");
     // Bun removes the file on stop, so keep a hard link to it as the "left behind" socket file.
     linkSync(address.path, staleCopy);
     dead.stop(true);
@@ -165,7 +145,7 @@ describe("listen", () => {
   });
 
   test("a path that holds a regular file is refused, and the file is left alone", async () => {
-    const path = tmp.sock("notes.txt");
+    const path = sandbox.tmp.sock("notes.txt");
     writeFileSync(path, "precious");
     const error = await rejectionOf(startListener({ address: { kind: "unix", path } }));
     expect(error).toBeInstanceOf(NetError);

@@ -1,36 +1,17 @@
-import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Socket } from "bun";
 import { encodeFrame, FrameReader, type Message } from "@switchyard/wire";
 import type { Address } from "./address.ts";
 import { NetError } from "./errors.ts";
 import { type Listener, type ListenerOptions, listen } from "./listener.ts";
 import { Peer, type PeerOptions, type PeerState } from "./peer.ts";
-import { deferred, makeTempDir, rejectionOf, seededRandom, waitFor, within } from "./_test-helpers.ts";
+import { deferred, rejectionOf, seededRandom, useSocketSandbox, waitFor, within } from "./_test-helpers.ts";
 
 // Generous: these tests use real sockets and must pass on a loaded 2-core machine.
 setDefaultTimeout(60_000);
 
-let tmp: ReturnType<typeof makeTempDir>;
-const cleanups: (() => void)[] = [];
-
-beforeEach(() => {
-  tmp = makeTempDir();
-});
-
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    try {
-      cleanup();
-    } catch {
-      // Keep cleaning.
-    }
-  }
-  tmp.remove();
-});
-
-function unix(name = "up.sock"): Address {
-  return { kind: "unix", path: tmp.sock(name) };
-}
+const sandbox = useSocketSandbox("up.sock");
+const { cleanups, unix } = sandbox;
 
 async function startListener(options: Partial<ListenerOptions> = {}): Promise<Listener> {
   const listener = await listen({ address: unix(), role: "Server", id: 1, handle: (r) => r.body, ...options });
@@ -279,7 +260,7 @@ describe("Peer: connection state", () => {
 
   test("an upstream that refuses the connection (error frame with id 0) is retried with one backoff step per refusal, one connection at a time", async () => {
     // A fake upstream that answers every hello with a connection-level error, as for a version mismatch.
-    const path = tmp.sock("refuser.sock");
+    const path = sandbox.tmp.sock("refuser.sock");
     let refusals = 0;
     let open = 0;
     let maxOpen = 0;
@@ -347,7 +328,7 @@ function fakeUpstream(handlers: {
   onOpen?(socket: Socket<FrameReader>): void;
   onMessage?(message: Message, send: (message: Message) => void, socket: Socket<FrameReader>): void;
 }) {
-  const path = tmp.sock("fake.sock");
+  const path = sandbox.tmp.sock("fake.sock");
   const stats = { accepted: 0, open: 0, maxOpen: 0, received: [] as Message[] };
   const closedAll: (() => void)[] = [];
   const server = Bun.listen<FrameReader>({
