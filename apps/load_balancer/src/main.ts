@@ -29,11 +29,7 @@ await runCli({
       id: 0,
       listen: config.listen,
       control: config.control,
-      async create() {
-        const balancer = await createBalancer(config, log);
-        await balancer.pool.settled(2000); // Ready means its proxies were tried, not just that it listens.
-        return balancer;
-      },
+      create: () => createBalancer(config, log),
     });
     const proxies = config.upstreams.map((u) => `#${u.n}`).join(", ");
     log.info(`Started. Listening on ${formatAddress(config.listen)}; proxies ${proxies}`);

@@ -30,11 +30,7 @@ await runCli({
       id: config.id,
       listen: config.listen,
       control: config.control,
-      async create() {
-        const proxy = await createProxy(config, log);
-        await proxy.pool.settled(2000); // Ready means its servers were tried, not just that it listens.
-        return proxy;
-      },
+      create: () => createProxy(config, log),
     });
     const servers = config.upstreams.map((u) => `#${u.n}`).join(", ");
     log.info(`Started. Listening on ${formatAddress(config.listen)}; servers ${servers}`);

@@ -21,6 +21,10 @@ export interface TierOptions {
   handle(pool: Pool): RequestHandler;
 }
 
+/** How long a new tier waits for its upstreams' first connection attempts before it calls itself ready. */
+const SETTLE_MS = 2000;
+
+/** Listens, connects to the upstreams, and resolves once their first connection attempts ended. */
 export async function createTier(options: TierOptions): Promise<Tier> {
   const { role, id, log } = options;
   const pool = createPool({ upstreams: options.upstreams, label: options.label, role, id, log });
@@ -38,6 +42,8 @@ export async function createTier(options: TierOptions): Promise<Tier> {
     pool.close();
     throw error;
   }
+  // Ready means every upstream was tried once, not just that we listen: the first requests find them open.
+  await pool.settled(SETTLE_MS);
   return {
     listener,
     pool,
