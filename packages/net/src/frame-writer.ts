@@ -1,11 +1,9 @@
-import { type Message, encodeBody, HEADER_BYTES } from "@switchyard/wire";
+import { FrameBuffer, type Message } from "@switchyard/wire";
 
 /** The part of a Bun socket the writer needs: write returns how many bytes the kernel took. */
 export interface ByteSink {
   write(data: Uint8Array): number;
 }
-
-const INITIAL_BYTES = 64 * 1024;
 
 /**
  * Frames queued during one event-loop turn leave in one write (batching is worth 2-3x at load).
@@ -13,8 +11,7 @@ const INITIAL_BYTES = 64 * 1024;
  * out of order and nothing is dropped. `backlog` lets owners stop reading from a fast producer.
  */
 export class FrameWriter {
-  private buf = new Uint8Array(INITIAL_BYTES);
-  private len = 0;
+  private readonly frames = new FrameBuffer();
   private blocked = false;
   private scheduled = false;
   private dead = false;
@@ -24,23 +21,13 @@ export class FrameWriter {
 
   /** Bytes queued and not yet taken by the kernel. */
   get backlog(): number {
-    return this.len;
+    return this.frames.length;
   }
 
+  /** Queues one frame; throws (queueing nothing) if MessagePack cannot carry the message. */
   send(message: Message): void {
     if (this.dead) return;
-    const body = encodeBody(message);
-    const need = this.len + HEADER_BYTES + body.length;
-    if (need > this.buf.length) this.grow(need);
-    const at = this.len;
-    const b = this.buf;
-    const n = body.length;
-    b[at] = n >>> 24;
-    b[at + 1] = (n >>> 16) & 0xff;
-    b[at + 2] = (n >>> 8) & 0xff;
-    b[at + 3] = n & 0xff;
-    b.set(body, at + HEADER_BYTES);
-    this.len = need;
+    this.frames.append(message);
     if (!this.scheduled && !this.blocked) {
       this.scheduled = true;
       scheduleFlush(this);
@@ -50,17 +37,17 @@ export class FrameWriter {
   /** Writes what is queued now (also called by the scheduler at the end of the turn). */
   flush(): void {
     this.scheduled = false;
-    if (this.blocked || this.len === 0 || this.dead) return;
-    const written = this.sink.write(this.buf.subarray(0, this.len));
+    const queued = this.frames.length;
+    if (this.blocked || queued === 0 || this.dead) return;
+    const written = this.sink.write(this.frames.view());
     if (written < 0) {
       this.close();
-    } else if (written < this.len) {
-      this.buf.copyWithin(0, written, this.len);
-      this.len -= written;
+      return;
+    }
+    this.frames.consume(written);
+    if (written < queued) {
       this.blocked = true;
     } else {
-      this.len = 0;
-      if (this.buf.length > 16 * INITIAL_BYTES) this.buf = new Uint8Array(INITIAL_BYTES);
       const onEmpty = this.onEmpty;
       this.onEmpty = null;
       onEmpty?.();
@@ -69,7 +56,7 @@ export class FrameWriter {
 
   /** Runs `callback` once everything queued so far has been taken by the kernel (now, if nothing is queued). */
   whenFlushed(callback: () => void): void {
-    if (this.len === 0 || this.dead) callback();
+    if (this.frames.length === 0 || this.dead) callback();
     else this.onEmpty = callback;
   }
 
@@ -82,15 +69,7 @@ export class FrameWriter {
   /** Drops whatever is queued; later sends are ignored. */
   close(): void {
     this.dead = true;
-    this.len = 0;
-  }
-
-  private grow(need: number): void {
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
+    this.frames.clear();
   }
 }
 

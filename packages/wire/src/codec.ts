@@ -1,7 +1,7 @@
 import { Packr } from "msgpackr";
 import { fitsEnvelope, readEnvelope, writeEnvelope } from "./envelope.ts";
 import { WireError } from "./errors.ts";
-import { type Message, type Request, validateMessage } from "./messages.ts";
+import { type Message, type Request, type Response, validateMessage } from "./messages.ts";
 import { RawBody } from "./raw-body.ts";
 
 /** Default largest frame body: checked on the length prefix, before anything is allocated. */
@@ -24,6 +24,16 @@ export function encodeBody(message: Message): Uint8Array {
   if (message.t !== "req" && message.t !== "res") return packr.pack(message);
   if (fitsEnvelope(message)) return writeEnvelope(message, bodyBytes(message.body));
   return packr.pack({ ...message, body: message.body instanceof RawBody ? unpackValue(message.body.bytes) : message.body });
+}
+
+/** A req or res that is written in the canonical envelope (see envelope.ts); others take the general encoder. */
+export function hasEnvelope(message: Message): message is Request | Response {
+  return (message.t === "req" || message.t === "res") && fitsEnvelope(message);
+}
+
+/** The MessagePack bytes of a body: a RawBody's own, or a fresh encoding valid until the next call. */
+export function bodyBytes(body: unknown): Uint8Array {
+  return body instanceof RawBody ? body.bytes : packr.pack(body);
 }
 
 /** One complete frame: 4-byte big-endian length, then the MessagePack body. */
@@ -75,10 +85,6 @@ class LazyRequest implements Request {
     this.decoded ??= { value: unpackValue(this.rawBody.bytes) };
     return this.decoded.value;
   }
-}
-
-function bodyBytes(body: unknown): Uint8Array {
-  return body instanceof RawBody ? body.bytes : packr.pack(body);
 }
 
 function unpackValue(bytes: Uint8Array): unknown {

@@ -45,50 +45,61 @@ export function fitsEnvelope(message: Request | Response): boolean {
   return (message.key === undefined || isUint32(message.key)) && (message.ttl === undefined || typeof message.ttl === "number");
 }
 
-/** req or res envelope around already-encoded body bytes. */
-export function writeEnvelope(message: Request | Response, body: Uint8Array): Uint8Array {
+/** Bytes of `message`'s envelope before its body (the message must fit, see fitsEnvelope). */
+export function envelopeHeadSize(message: Request | Response): number {
+  if (message.t === "res") return RES_HEAD;
+  return RES_HEAD + OP_KEY.length + 1 + message.op.length + (message.key === undefined ? 0 : KEY_KEY.length + 5) + (message.ttl === undefined ? 0 : TTL_KEY.length + 9);
+}
+
+/**
+ * Writes the envelope of `message` up to its body into out[at…] and returns where the body's bytes
+ * go. Writing in place lets a frame writer put frames straight into its batch, with no copy.
+ */
+export function writeEnvelopeHead(message: Request | Response, out: Uint8Array, at: number): number {
   const req = message.t === "req" ? message : undefined;
-  const op = req?.op ?? "";
-  const hasKey = req?.key !== undefined;
-  const hasTtl = req?.ttl !== undefined;
-  const head = req
-    ? RES_HEAD + OP_KEY.length + 1 + op.length + (hasKey ? KEY_KEY.length + 5 : 0) + (hasTtl ? TTL_KEY.length + 9 : 0)
-    : RES_HEAD;
-  const out = new Uint8Array(head + body.length);
-  let at = 0;
-  const put = (bytes: number[]) => {
-    for (const b of bytes) out[at++] = b;
-  };
-  const putUint32 = (n: number) => {
-    out[at++] = UINT32;
-    out[at++] = n >>> 24;
-    out[at++] = (n >>> 16) & 0xff;
-    out[at++] = (n >>> 8) & 0xff;
-    out[at++] = n & 0xff;
-  };
-  out[at++] = 0x80 | (req ? 4 + (hasKey ? 1 : 0) + (hasTtl ? 1 : 0) : 3);
-  put(T_KEY);
-  put(req ? REQ : RES);
-  put(ID_KEY);
-  putUint32(message.id);
+  out[at++] = 0x80 | (req ? 4 + (req.key === undefined ? 0 : 1) + (req.ttl === undefined ? 0 : 1) : 3);
+  at = put(out, at, T_KEY);
+  at = put(out, at, req ? REQ : RES);
+  at = put(out, at, ID_KEY);
+  at = putUint32(out, at, message.id);
   if (req) {
-    put(OP_KEY);
+    const op = req.op;
+    at = put(out, at, OP_KEY);
     out[at++] = 0xa0 | op.length;
     for (let i = 0; i < op.length; i++) out[at++] = op.charCodeAt(i);
-    if (hasKey) {
-      put(KEY_KEY);
-      putUint32(req.key as number);
+    if (req.key !== undefined) {
+      at = put(out, at, KEY_KEY);
+      at = putUint32(out, at, req.key);
     }
-    if (hasTtl) {
-      put(TTL_KEY);
+    if (req.ttl !== undefined) {
+      at = put(out, at, TTL_KEY);
       out[at++] = FLOAT64;
-      f64[0] = req.ttl as number;
+      f64[0] = req.ttl;
       for (let i = 0; i < 8; i++) out[at++] = f64Bytes[LITTLE_ENDIAN ? 7 - i : i]!;
     }
   }
-  put(BODY_KEY);
-  out.set(body, at);
+  return put(out, at, BODY_KEY);
+}
+
+/** req or res envelope around already-encoded body bytes, as a new array. */
+export function writeEnvelope(message: Request | Response, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(envelopeHeadSize(message) + body.length);
+  out.set(body, writeEnvelopeHead(message, out, 0));
   return out;
+}
+
+function put(out: Uint8Array, at: number, bytes: readonly number[]): number {
+  for (let i = 0; i < bytes.length; i++) out[at + i] = bytes[i]!;
+  return at + bytes.length;
+}
+
+function putUint32(out: Uint8Array, at: number, n: number): number {
+  out[at] = UINT32;
+  out[at + 1] = n >>> 24;
+  out[at + 2] = (n >>> 16) & 0xff;
+  out[at + 3] = (n >>> 8) & 0xff;
+  out[at + 4] = n & 0xff;
+  return at + 5;
 }
 
 /** A canonical req or res split into its fields and the body's bytes. */
