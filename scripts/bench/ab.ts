@@ -40,21 +40,31 @@ async function start(dir: string, name: string) {
 }
 
 const fleets = [await start(dirA, "A"), await start(dirB, "B")];
-const results = new Map<string, { rps: number[]; us: number[] }>(fleets.map((f) => [f.name, { rps: [], us: [] }]));
+type Kind = "load_balancer" | "reverse_proxy" | "server";
+const KINDS: Kind[] = ["load_balancer", "reverse_proxy", "server"];
+const results = new Map<string, { rps: number[]; us: number[]; byKind: Record<Kind, number[]> }>(
+  fleets.map((f) => [f.name, { rps: [], us: [], byKind: { load_balancer: [], reverse_proxy: [], server: [] } }]),
+);
 for (let rep = 1; rep <= Number(reps); rep++) {
   for (const fleet of rep % 2 === 1 ? fleets : [...fleets].reverse()) {
-    const pids = processesIn(fleet.runDir).filter((m) => m.kind !== "watchdog").map((m) => m.pid);
-    const r = await runLoad({ address: fleet.address, connections: 64, depth: 16, warmupMs: 1000, durationMs: 3000, timeoutMs: 5000, cpuPids: pids });
-    const us = (Object.values(r.cpuTicks).reduce((a, b) => a + b, 0) / ticks) * 1e6 / r.requests;
-    results.get(fleet.name)!.rps.push(r.rps);
-    results.get(fleet.name)!.us.push(us);
-    console.log(`${fleet.name} ${rep}: ${Math.round(r.rps)} req/s, fleet ${us.toFixed(2)} µs/req, errors ${r.errors}`);
+    const members = processesIn(fleet.runDir).filter((m) => m.kind !== "watchdog");
+    const r = await runLoad({ address: fleet.address, connections: 64, depth: 16, warmupMs: 1000, durationMs: 3000, timeoutMs: 5000, cpuPids: members.map((m) => m.pid) });
+    const usOf = (kind?: Kind) =>
+      (members.filter((m) => kind === undefined || m.kind === kind).reduce((n, m) => n + (r.cpuTicks[m.pid] ?? 0), 0) / ticks) * 1e6 / r.requests;
+    const result = results.get(fleet.name)!;
+    result.rps.push(r.rps);
+    result.us.push(usOf());
+    for (const kind of KINDS) result.byKind[kind].push(usOf(kind));
+    const parts = KINDS.map((k) => `${k} ${usOf(k).toFixed(2)}`).join(", ");
+    console.log(`${fleet.name} ${rep}: ${Math.round(r.rps)} req/s, fleet ${usOf().toFixed(2)} µs/req (${parts}), errors ${r.errors}`);
   }
 }
 const a = results.get("A")!;
 const b = results.get("B")!;
-console.log(`A median ${Math.round(median(a.rps))} req/s, ${median(a.us).toFixed(2)} µs/req`);
-console.log(`B median ${Math.round(median(b.rps))} req/s, ${median(b.us).toFixed(2)} µs/req`);
+for (const [name, r] of [["A", a], ["B", b]] as const) {
+  const parts = KINDS.map((k) => `${k} ${median(r.byKind[k]).toFixed(2)}`).join(", ");
+  console.log(`${name} median ${Math.round(median(r.rps))} req/s, ${median(r.us).toFixed(2)} µs/req (${parts})`);
+}
 console.log(`B/A throughput ${(median(b.rps) / median(a.rps)).toFixed(3)}, CPU ${(median(b.us) / median(a.us)).toFixed(3)}`);
 cleanupAll();
 process.exit(0);

@@ -109,7 +109,8 @@ export interface Envelope {
   op: string;
   key: number | undefined;
   ttl: number | undefined;
-  body: Uint8Array;
+  /** The body is b[bodyStart, end): an offset, not a view (see RawBody). */
+  bodyStart: number;
 }
 
 /** Reads a canonical req or res from b[start, end); undefined for any other layout (the general decoder takes it). */
@@ -166,5 +167,5 @@ export function readEnvelope(b: Uint8Array, start = 0, end = b.length): Envelope
       throw new WireError("bad_message", "req.ttl must be a positive number of ms, at most one day", id);
     }
   }
-  return { t: kind, id, op, key, ttl, body: b.subarray(at, end) };
+  return { t: kind, id, op, key, ttl, bodyStart: at };
 }

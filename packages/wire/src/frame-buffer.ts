@@ -1,6 +1,7 @@
 import { HEADER_BYTES, bodyBytes, encodeBody, hasEnvelope } from "./codec.ts";
 import { envelopeHeadSize, writeEnvelopeHead } from "./envelope.ts";
 import type { Message } from "./messages.ts";
+import { RawBody } from "./raw-body.ts";
 
 const INITIAL_BYTES = 64 * 1024;
 
@@ -25,12 +26,14 @@ export class FrameBuffer {
   /** Appends one frame; throws (appending nothing) if MessagePack cannot carry the message. */
   append(message: Message): void {
     if (!hasEnvelope(message)) return this.appendBody(encodeBody(message));
-    const body = bodyBytes(message.body);
+    const body = message.body instanceof RawBody ? message.body : bodyBytes(message.body);
     const size = envelopeHeadSize(message) + body.length;
     const at = this.reserve(HEADER_BYTES + size);
     const b = this.buf;
     writeLength(b, at, size);
-    b.set(body, writeEnvelopeHead(message, b, at + HEADER_BYTES));
+    const bodyAt = writeEnvelopeHead(message, b, at + HEADER_BYTES);
+    if (body instanceof RawBody) body.copyTo(b, bodyAt);
+    else b.set(body, bodyAt);
     this.len = at + HEADER_BYTES + size;
   }
 

@@ -261,6 +261,22 @@ describe("FrameReader: bad frames are not fatal", () => {
     expect(seen.messages).toEqual([next]);
   });
 
+  test("an empty frame is bad_frame, and the frame after it in the same chunk is neither read into it nor lost", () => {
+    const { reader, seen } = collect();
+    const next: Message = { t: "req", id: 79, op: "sqrt", body: 16 };
+    reader.push(concat(rawFrame([]), encodeFrame(next)));
+    expect(seen.errors.map((e) => [e.code, e.fatal])).toEqual([["bad_frame", false]]);
+    expect(seen.messages).toEqual([next]);
+  });
+
+  test("a body decoded in place stops at its frame's end: a truncated body is bad_frame even when more bytes follow", () => {
+    const { reader, seen } = collect();
+    const truncated = rawFrame([0x81, 0xa1, 0x74]); // {t: <missing>}
+    reader.push(concat(truncated, encodeFrame({ t: "ping", id: 3 })));
+    expect(seen.errors.map((e) => e.code)).toEqual(["bad_frame"]);
+    expect(seen.messages).toEqual([{ t: "ping", id: 3 }]);
+  });
+
   test("bad_message without a readable id carries request id 0", () => {
     const { reader, seen } = collect();
     reader.push(rawFrame(encodeBody({ t: "launch", id: "x" } as unknown as Message)));
