@@ -8,5 +8,5 @@ export interface BalancerArgs extends HopArgs {
 }
 
 export function resolveBalancerConfig(args: BalancerArgs): BalancerConfig {
-  return resolveHopConfig(args, fleetSocket.loadBalancer(resolveRunDir(args["run-dir"])), 8000);
+  return resolveHopConfig(args, fleetSocket.loadBalancer(resolveRunDir(args["run-dir"])), 8000, "client-id");
 }

@@ -1,4 +1,4 @@
-import { commonArgs, runCli, runRole } from "@switchyard/cli";
+import { commonArgs, hopArgs, runCli, runRole } from "@switchyard/cli";
 import { createLogger } from "@switchyard/log";
 import { formatAddress } from "@switchyard/net";
 import { createBalancer } from "./balancer.ts";
@@ -17,6 +17,7 @@ await runCli({
     listen: { type: "string", valueHint: "address", description: "Where clients connect (default <run-dir>/load_balancer.sock)" },
     "timeout-ms": { type: "string", valueHint: "ms", description: "Budget of a request that carries none (default 8000)" },
     control: { type: "string", valueHint: "address", description: "The watchdog's control socket (set by the watchdog)" },
+    ...hopArgs,
     ...commonArgs,
   },
   epilogue: "Example: load_balancer --listen unix:/tmp/lb.sock --upstreams 1=unix:/tmp/p1.sock,2=unix:/tmp/p2.sock",

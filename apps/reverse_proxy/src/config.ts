@@ -14,5 +14,5 @@ export interface ProxyArgs extends HopArgs {
 export function resolveProxyConfig(args: ProxyArgs): ProxyConfig {
   if (args.id === undefined) throw new CliError("--id is required (the proxy's number, e.g. --id 1)");
   const id = parseInteger("--id", args.id, 1, 0xffff_ffff);
-  return { id, ...resolveHopConfig(args, fleetSocket.proxy(resolveRunDir(args["run-dir"]), id), 5000) };
+  return { id, ...resolveHopConfig(args, fleetSocket.proxy(resolveRunDir(args["run-dir"]), id), 5000, "random") };
 }

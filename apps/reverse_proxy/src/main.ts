@@ -1,4 +1,4 @@
-import { commonArgs, runCli, runRole } from "@switchyard/cli";
+import { commonArgs, hopArgs, runCli, runRole } from "@switchyard/cli";
 import { createLogger } from "@switchyard/log";
 import { formatAddress } from "@switchyard/net";
 import { resolveProxyConfig } from "./config.ts";
@@ -18,6 +18,7 @@ await runCli({
     listen: { type: "string", valueHint: "address", description: "Where to listen (default <run-dir>/reverse_proxy-<id>.sock)" },
     "timeout-ms": { type: "string", valueHint: "ms", description: "Budget of a request that carries none (default 5000)" },
     control: { type: "string", valueHint: "address", description: "The watchdog's control socket (set by the watchdog)" },
+    ...hopArgs,
     ...commonArgs,
   },
   epilogue: "Example: reverse_proxy --id 1 --listen unix:/tmp/p1.sock --upstreams 1=unix:/tmp/s1.sock,2=unix:/tmp/s2.sock",

@@ -1,11 +1,12 @@
 import { type Logger, infoEnabled } from "@switchyard/log";
 import { RequestError } from "@switchyard/net";
-import { type Policy, type Tier, createTier, forward, innerBudget, randomPolicy } from "@switchyard/upstream";
+import { type Tier, createPolicy, createTier, forward, innerBudget } from "@switchyard/upstream";
 import type { ProxyConfig } from "./config.ts";
 import { illegalValueReason } from "./legality.ts";
 
 /** Validates sqrt values (answering -1 to illegal ones) and forwards the rest to a server of its own. */
-export function createProxy(config: ProxyConfig, log: Logger, policy: Policy = randomPolicy()): Promise<Tier> {
+export function createProxy(config: ProxyConfig, log: Logger): Promise<Tier> {
+  const policy = createPolicy(config.policy);
   return createTier({
     listen: config.listen,
     role: "reverse_proxy",
@@ -13,6 +14,7 @@ export function createProxy(config: ProxyConfig, log: Logger, policy: Policy = r
     log,
     upstreams: config.upstreams,
     label: (n) => `Server #${n}`,
+    health: config.health,
     handle: (pool) => (request) => {
       const body = request.body as { client?: unknown; value?: unknown } | null;
       const client = body?.client;
@@ -27,6 +29,7 @@ export function createProxy(config: ProxyConfig, log: Logger, policy: Policy = r
         }
       }
       return forward(pool.members, policy, client, request.op, request.rawBody ?? request.body, innerBudget(request.ttl, config.timeoutMs), {
+        noun: "server",
         onAttempt(upstream, previous) {
           if (previous) log.warn(`${previous.upstream.label} failed (${previous.error.message}). Retrying Client #${client} on ${upstream.label}`);
           else if (infoEnabled(log)) log.info(`Request from Client #${client}. Forwarding to ${upstream.label}`);

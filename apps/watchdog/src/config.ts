@@ -1,5 +1,6 @@
 import { dirname } from "node:path";
-import { type LogOptions, parseInteger, parseMillis, resolveLogOptions, resolveRunDir } from "@switchyard/cli";
+import { type HealthArgs, type LogOptions, checkPolicy, parseInteger, parseMillis, resolveHealth, resolveLogOptions, resolveRunDir } from "@switchyard/cli";
+import type { HealthOptions } from "@switchyard/upstream";
 
 export interface WatchdogConfig extends LogOptions {
   /** Reverse proxies (seed: 2). */
@@ -15,9 +16,16 @@ export interface WatchdogConfig extends LogOptions {
   readyTimeoutMs: number;
   /** How long a child may drain after SIGTERM before SIGKILL. */
   stopTimeoutMs: number;
+  /** Passed to the load balancer and to every proxy as --policy. */
+  lbPolicy: string;
+  proxyPolicy: string;
+  /** Passed to the load balancer and to every proxy. */
+  health: HealthOptions;
 }
 
-export interface WatchdogArgs {
+export interface WatchdogArgs extends HealthArgs {
+  "lb-policy"?: string;
+  "proxy-policy"?: string;
   proxies?: string;
   servers?: string;
   "run-dir"?: string;
@@ -43,6 +51,9 @@ export function resolveWatchdogConfig(args: WatchdogArgs): WatchdogConfig {
     workMs: args["work-ms"] === undefined ? 0 : parseMillis("--work-ms", args["work-ms"]),
     readyTimeoutMs: args["ready-timeout-ms"] === undefined ? 10_000 : Math.max(100, parseMillis("--ready-timeout-ms", args["ready-timeout-ms"])),
     stopTimeoutMs: args["stop-timeout-ms"] === undefined ? 5000 : Math.max(100, parseMillis("--stop-timeout-ms", args["stop-timeout-ms"])),
+    lbPolicy: checkPolicy("--lb-policy", args["lb-policy"] ?? "client-id"),
+    proxyPolicy: checkPolicy("--proxy-policy", args["proxy-policy"] ?? "random"),
+    health: resolveHealth(args),
     ...resolveLogOptions(args),
   };
 }

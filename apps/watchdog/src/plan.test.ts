@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { DEFAULT_HEALTH } from "@switchyard/upstream";
 import { type WatchdogConfig } from "./config.ts";
 import { TIERS, planFleet } from "./plan.ts";
 
@@ -12,6 +13,9 @@ const config: WatchdogConfig = {
   stopTimeoutMs: 5000,
   logLevel: "info",
   logFormat: "text",
+  lbPolicy: "client-id",
+  proxyPolicy: "random",
+  health: DEFAULT_HEALTH,
 };
 
 test("the seed's fleet: 6 servers, 2 proxies, 1 load balancer, numbered globally", () => {
@@ -44,4 +48,18 @@ test("every child gets the control socket and the log settings; servers get --wo
 
 test("dependencies start first: servers, then proxies, then the load balancer", () => {
   expect(TIERS).toEqual(["server", "proxy", "balancer"]);
+});
+
+test("--lb-policy goes to the load balancer, --proxy-policy to every proxy, the health settings to both", () => {
+  const plan = planFleet({ ...config, lbPolicy: "consistent-hash:slots=1024", proxyPolicy: "least-connections", health: { ...DEFAULT_HEALTH, intervalMs: 3000, fall: 3 } });
+  const flag = (args: string[], name: string) => args[args.indexOf(name) + 1];
+  for (const child of plan) {
+    if (child.tier === "server") {
+      expect(child.args).not.toContain("--policy");
+      continue;
+    }
+    expect(flag(child.args, "--policy")).toBe(child.tier === "balancer" ? "consistent-hash:slots=1024" : "least-connections");
+    expect(flag(child.args, "--health-interval")).toBe("3000");
+    expect(flag(child.args, "--health-fall")).toBe("3");
+  }
 });

@@ -111,6 +111,15 @@ export class Peer {
     }
   }
 
+  /** Skips the backoff: dial now if the connection is down (the watchdog says the upstream is back). */
+  reconnectNow(): void {
+    if (this.stateValue !== "down" || this.retryTimer === null) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.stateValue = "connecting"; // Silent, as in lost(): only real transitions are reported.
+    this.connect();
+  }
+
   close(): void {
     if (this.stateValue === "closed") return;
     this.setState("closed", "closed by owner");

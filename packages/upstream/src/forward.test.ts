@@ -1,27 +1,37 @@
 import { describe, expect, test } from "bun:test";
 import { NetError, type Peer, RequestError } from "@switchyard/net";
-import { forward, innerBudget } from "./forward.ts";
-import { clientIdPolicy } from "./policy.ts";
-import type { Upstream } from "./pool.ts";
+import { MAX_ATTEMPTS, forward, innerBudget } from "./forward.ts";
+import type { Upstream } from "./member.ts";
+import { makePolicy } from "./conformance.ts";
+import { clientId } from "./policies/client-id.ts";
 
-/** An upstream whose requests answer (or fail) as the script says. */
-function scripted(n: number, answer: (op: string) => Promise<unknown>): Upstream & { calls: number } {
+const clientIdPolicy = () => makePolicy(clientId);
+
+/** An upstream whose requests answer (or fail) as the script says, recording passive failures. */
+function scripted(n: number, answer: (op: string, timeoutMs: number) => Promise<unknown>): Upstream & { calls: number; failures: unknown[] } {
   const upstream = {
     n,
     label: `Proxy #${n}`,
     calls: 0,
+    failures: [] as unknown[],
+    available: true,
+    inflight: 0,
+    load: undefined,
+    sent() {},
+    failed(error: unknown) {
+      upstream.failures.push(error);
+    },
     peer: {
-      available: true,
-      request: (op: string) => {
+      request: (op: string, _body: unknown, timeoutMs: number) => {
         upstream.calls++;
-        return answer(op);
+        return answer(op, timeoutMs);
       },
-    } as unknown as Peer, // forward() uses only `available` and `request`.
+    } as unknown as Peer, // forward() uses only `request`.
   };
   return upstream;
 }
 
-const noHooks = { onAttempt() {} };
+const noHooks = { noun: "reverse proxy", onAttempt() {} };
 
 describe("forward", () => {
   test("answers from the upstream the policy picks", async () => {
@@ -38,6 +48,7 @@ describe("forward", () => {
     const b = scripted(2, async () => ({ result: 4 }));
     const attempts: string[] = [];
     const answer = await forward([a, b], clientIdPolicy(), 107, "sqrt", {}, 1000, {
+      noun: "reverse proxy",
       onAttempt(u, previous) {
         attempts.push(`${u.label}${previous ? ` after ${previous.upstream.label}: ${previous.error.code}` : ""}`);
       },
@@ -66,6 +77,25 @@ describe("forward", () => {
     expect((error as RequestError).code).toBe("unavailable");
     expect((error as RequestError).message).toContain("connection refused");
     expect([a.calls, b.calls]).toEqual([1, 1]);
+    expect(a.failures.length + b.failures.length).toBe(2); // both reported to passive health
+  });
+
+  test(`at most ${MAX_ATTEMPTS} attempts, each on an upstream not tried before`, async () => {
+    const fail = async () => {
+      throw new NetError("connection_lost", "connection reset");
+    };
+    const pool = [1, 2, 3, 4, 5].map((n) => scripted(n, fail));
+    const error = await forward(pool, clientIdPolicy(), 1, "sqrt", {}, 1000, noHooks).catch((e: unknown) => e);
+    expect((error as RequestError).message).toMatch(/3 attempts failed; last: Proxy #3/);
+    expect(pool.map((u) => u.calls)).toEqual([1, 1, 1, 0, 0]);
+  });
+
+  test("nothing available is a clear error naming what is missing, at once", async () => {
+    const a = scripted(1, async () => ({}));
+    (a as { available: boolean }).available = false;
+    const error = await forward([a], clientIdPolicy(), 1, "sqrt", {}, 1000, noHooks).catch((e: unknown) => e);
+    expect((error as RequestError).code).toBe("unavailable");
+    expect((error as RequestError).message).toBe("no reverse proxy available");
   });
 });
 
@@ -80,18 +110,11 @@ describe("innerBudget", () => {
 
 describe("a hung upstream", () => {
   test("costs half the budget, then the request fails over to another upstream", async () => {
-    const hung = scripted(1, () => new Promise(() => {}));
     let budgetSeen = 0;
-    const hungWithBudget = {
-      ...hung,
-      peer: {
-        available: true,
-        request: (_op: string, _body: unknown, timeoutMs: number) => {
-          budgetSeen = timeoutMs;
-          return Promise.reject(new NetError("timeout", "no answer within the deadline"));
-        },
-      } as unknown as Peer, // forward() uses only `available` and `request`.
-    };
+    const hungWithBudget = scripted(1, (_op, timeoutMs) => {
+      budgetSeen = timeoutMs;
+      return Promise.reject(new NetError("timeout", "no answer within the deadline"));
+    });
     const healthy = scripted(2, async () => ({ result: 4 }));
     expect(await forward([hungWithBudget, healthy], clientIdPolicy(), 1, "sqrt", {}, 1000, noHooks)).toEqual({ result: 4 });
     expect(budgetSeen).toBeGreaterThan(400);

@@ -1,19 +1,23 @@
 import { NetError, RequestError } from "@switchyard/net";
 import type { Policy } from "./policy.ts";
-import type { Upstream } from "./pool.ts";
+import type { Upstream } from "./member.ts";
 
 export interface ForwardHooks {
+  /** What the upstreams are, for errors: "no reverse proxy available". */
+  readonly noun: string;
   /** Called before each attempt; `previous` is set when this attempt is a retry after that failure. */
   onAttempt(upstream: Upstream, previous?: { upstream: Upstream; error: NetError }): void;
 }
 
 /** No attempt gets less than this, however little budget is left for retries. */
 const MIN_ATTEMPT_MS = 50;
+/** The first try and at most two retries, each on an upstream not tried yet (as Envoy's default retry budget). */
+export const MAX_ATTEMPTS = 3;
 
 /**
  * Sends one idempotent request to the upstream the policy picks; when the attempt fails on the way
  * (refused, reset, timed out, draining), tries the next pick among the upstreams not yet tried,
- * within the caller's time budget. An attempt gets half of what is left while another upstream
+ * at most MAX_ATTEMPTS in all, within the caller's time budget. An attempt gets half of what is left while another upstream
  * could still be tried, so a hung upstream costs half the budget, not all of it. Errors a handler
  * answered with are passed through, not retried.
  */
@@ -28,8 +32,9 @@ export function forward(
 ): Promise<unknown> {
   const deadline = performance.now() + budgetMs;
   const upstream = policy.select(pool, key);
-  if (upstream === undefined) return Promise.reject(new RequestError("unavailable", "no upstream available"));
+  if (upstream === undefined) return Promise.reject(new RequestError("unavailable", `no ${hooks.noun} available`));
   hooks.onAttempt(upstream);
+  upstream.sent();
   // The first attempt needs no async machinery: most requests succeed on it.
   return upstream.peer
     .request(op, body, attemptBudget(pool.length, deadline), key)
@@ -46,24 +51,35 @@ async function retry(
   hooks: ForwardHooks,
   failure: { upstream: Upstream; error: unknown },
 ): Promise<unknown> {
-  let candidates = pool;
+  const tried = new Set<Upstream>();
   let last = failure;
-  for (;;) {
+  for (let attempt = 2; ; attempt++) {
     const { error } = last;
+    last.upstream.failed(error);
     if (!(error instanceof NetError) || !error.retryable) throw error;
+    tried.add(last.upstream);
+    if (attempt > MAX_ATTEMPTS) throw new RequestError("unavailable", `${MAX_ATTEMPTS} attempts failed; last: ${last.upstream.label}: ${error.message}`);
     if (deadline - performance.now() <= 0) throw new RequestError("timeout", `deadline passed (${error.message})`);
-    candidates = candidates.filter((u) => u !== last.upstream);
-    const upstream = policy.select(candidates, key);
+    const upstream = policy.select(withoutTried(pool, tried), key);
     if (upstream === undefined) {
-      throw new RequestError("unavailable", `no upstream available; last attempt: ${last.upstream.label}: ${error.message}`);
+      throw new RequestError("unavailable", `no ${hooks.noun} available; last attempt: ${last.upstream.label}: ${error.message}`);
     }
     hooks.onAttempt(upstream, { upstream: last.upstream, error });
+    upstream.sent();
     try {
-      return await upstream.peer.request(op, body, attemptBudget(candidates.length, deadline), key);
+      return await upstream.peer.request(op, body, attemptBudget(Math.min(MAX_ATTEMPTS - attempt + 1, pool.length - tried.size), deadline), key);
     } catch (next) {
       last = { upstream, error: next };
     }
   }
+}
+
+/**
+ * The pool as the policy must see it for a retry: the same members in the same places (a hashing
+ * policy keeps its ring), with those already tried looking unavailable.
+ */
+function withoutTried(pool: readonly Upstream[], tried: ReadonlySet<Upstream>): Upstream[] {
+  return pool.map((u) => (tried.has(u) ? (Object.create(u, { available: { value: false } }) as Upstream) : u));
 }
 
 function attemptBudget(candidates: number, deadline: number): number {

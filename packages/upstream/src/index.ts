@@ -1,4 +1,8 @@
-export { type ForwardHooks, forward, innerBudget } from "./forward.ts";
-export { type Policy, clientIdPolicy, randomPolicy } from "./policy.ts";
-export { type Pool, type PoolOptions, type Upstream, createPool } from "./pool.ts";
+export { UpstreamError, type UpstreamErrorCode } from "./errors.ts";
+export { type ForwardHooks, MAX_ATTEMPTS, forward, innerBudget } from "./forward.ts";
+export { DEFAULT_HEALTH, type HealthOptions } from "./health.ts";
+export type { Upstream } from "./member.ts";
+export { type Candidate, type Policy, type PolicyDeps, type PolicyFactory, SYSTEM_DEPS } from "./policy.ts";
+export { POLICIES, createPolicy, validatePolicySpec } from "./policies/index.ts";
+export { type Pool, type PoolOptions, createPool } from "./pool.ts";
 export { type Tier, type TierOptions, createTier } from "./tier.ts";

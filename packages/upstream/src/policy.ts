@@ -1,40 +1,44 @@
-import type { Upstream } from "./pool.ts";
+import type { LoadStats } from "@switchyard/wire";
+import type { PolicyParams } from "./policies/params.ts";
 
-/** A policy only chooses, reading availability that the connections maintain (DESIGN §6). */
+/** What a policy may read of an upstream (DESIGN §6): who it is, whether it may be used, how busy it is. */
+export interface Candidate {
+  /** The upstream's global number (Server #4 is 4): stable across restarts, so hashing policies key on it. */
+  readonly n: number;
+  /** Connected, passing its health checks and not draining. */
+  readonly available: boolean;
+  /** Requests this hop has sent it that are not answered yet. */
+  readonly inflight: number;
+  /** The upstream's own statistics from its last answered health check (all of its clients' load). */
+  readonly load: LoadStats | undefined;
+}
+
+/**
+ * A policy only chooses. `pool` is every configured upstream in order of n, available or not, so a
+ * hashing policy can keep a key on its upstream while it lives and bring it back when it returns.
+ * `key` is the client id for wire requests (an HTTP tier passes a request id or an address hash).
+ */
 export interface Policy {
-  select(pool: readonly Upstream[], key: number): Upstream | undefined;
+  select<C extends Candidate>(pool: readonly C[], key: number): C | undefined;
 }
 
-/** The seed rule: client k goes to upstream (k-1) mod P; when that one is down, the next live one in order. */
-export function clientIdPolicy(): Policy {
-  return {
-    select(pool, key) {
-      const size = pool.length;
-      if (size === 0) return undefined;
-      const start = (((key - 1) % size) + size) % size;
-      for (let i = 0; i < size; i++) {
-        const candidate = pool[(start + i) % size]!;
-        if (candidate.peer.available) return candidate;
-      }
-      return undefined;
-    },
-  };
+/** Randomness and time, injected so tests are deterministic. */
+export interface PolicyDeps {
+  /** Uniform in [0, 1). */
+  random(): number;
+  /** Milliseconds, monotonic. */
+  now(): number;
 }
 
-/** A uniformly random live upstream (the seed's server choice); randomness is injected for tests. */
-export function randomPolicy(random: () => number = Math.random): Policy {
-  return {
-    select(pool) {
-      let live = 0;
-      for (const u of pool) if (u.peer.available) live++;
-      if (live === 0) return undefined;
-      let pick = Math.floor(random() * live);
-      for (const u of pool) {
-        if (!u.peer.available) continue;
-        if (pick === 0) return u;
-        pick--;
-      }
-      return undefined;
-    },
-  };
+export const SYSTEM_DEPS: PolicyDeps = { random: Math.random, now: () => performance.now() };
+
+/** One selectable policy: its name on the command line, its options and how to make one. */
+export interface PolicyFactory {
+  readonly name: string;
+  /** One line for --help and the README: what it does and when to choose it. */
+  readonly summary: string;
+  /** Each option it reads, with its meaning and default, for --help and error messages. */
+  readonly options: Readonly<Record<string, string>>;
+  /** Throws UpstreamError("bad_policy") for an option value it cannot use. */
+  create(params: PolicyParams, deps: PolicyDeps): Policy;
 }

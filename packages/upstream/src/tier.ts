@@ -1,5 +1,6 @@
 import type { Logger } from "@switchyard/log";
 import { type Address, type Listener, type RequestHandler, listen } from "@switchyard/net";
+import type { HealthOptions } from "./health.ts";
 import { type Pool, type PoolOptions, createPool } from "./pool.ts";
 
 /** A hop between clients and upstreams: the load balancer (to proxies) or a reverse proxy (to servers). */
@@ -17,6 +18,7 @@ export interface TierOptions {
   log: Logger;
   upstreams: PoolOptions["upstreams"];
   label: PoolOptions["label"];
+  health?: HealthOptions;
   /** Answers one request, usually by `forward`ing it to a member of `pool`. */
   handle(pool: Pool): RequestHandler;
 }
@@ -27,7 +29,7 @@ const SETTLE_MS = 2000;
 /** Listens, connects to the upstreams, and resolves once their first connection attempts ended. */
 export async function createTier(options: TierOptions): Promise<Tier> {
   const { role, id, log } = options;
-  const pool = createPool({ upstreams: options.upstreams, label: options.label, role, id, log });
+  const pool = createPool({ upstreams: options.upstreams, label: options.label, role, id, log, ...(options.health ? { health: options.health } : {}) });
   let listener: Listener;
   try {
     listener = await listen({
