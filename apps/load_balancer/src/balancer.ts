@@ -15,6 +15,7 @@ export function createBalancer(config: BalancerConfig, log: Logger): Promise<Tie
     log,
     upstreams: config.upstreams,
     label: (n) => `Proxy #${n}`,
+    upstreamRole: "reverse_proxy",
     health: config.health,
     handle: (pool) => (request) => {
       // Route on the envelope's key when the client sent one: the body then stays undecoded bytes.

@@ -14,6 +14,7 @@ export function createProxy(config: ProxyConfig, log: Logger): Promise<Tier> {
     log,
     upstreams: config.upstreams,
     label: (n) => `Server #${n}`,
+    upstreamRole: "server",
     health: config.health,
     handle: (pool) => (request) => {
       const body = request.body as { client?: unknown; value?: unknown } | null;

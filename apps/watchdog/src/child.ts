@@ -9,6 +9,8 @@ export interface ChildOptions {
   log: Logger;
   readyTimeoutMs: number;
   restartPolicy?: RestartPolicyOptions;
+  /** The process died unexpectedly (`false`) or reported ready again after a death (`true`). */
+  onLifecycle?(spec: ChildSpec, alive: boolean): void;
 }
 
 /** "SIGKILL" or "exit code 3": how a process ended. */
@@ -35,8 +37,10 @@ export class SupervisedChild {
   private restartTimer: Timer | null = null;
   private readyWaiters: Array<() => void> = [];
   private isReady = false;
+  private readonly onLifecycle: ChildOptions["onLifecycle"];
 
   constructor(options: ChildOptions) {
+    this.onLifecycle = options.onLifecycle;
     this.spec = options.spec;
     this.log = options.log;
     this.readyTimeoutMs = options.readyTimeoutMs;
@@ -72,6 +76,7 @@ export class SupervisedChild {
     if (this.diedAt !== null) {
       this.log.info(`${this.spec.label} is back (pid ${pid}, serving ${Math.round(performance.now() - this.diedAt)} ms after its death)`);
       this.diedAt = null;
+      this.onLifecycle?.(this.spec, true);
     }
     for (const wake of this.readyWaiters.splice(0)) wake();
   }
@@ -140,6 +145,10 @@ export class SupervisedChild {
       this.log.error(`${this.spec.label} did not become ready within ${this.readyTimeoutMs} ms. Killing it.`);
       proc.kill("SIGKILL");
     }, this.readyTimeoutMs);
+    // Routers hear of a death as soon as the process is gone; the restart waits for its last log lines.
+    proc.exited.then(() => {
+      if (proc === this.proc && !this.stopping) this.onLifecycle?.(this.spec, false);
+    });
     this.ended.then(() => this.onExit(proc));
   }
 

@@ -1,10 +1,10 @@
 import { accessSync, constants } from "node:fs";
 import { CliError, fleetSocket } from "@switchyard/cli";
 import type { Logger } from "@switchyard/log";
-import { type Listener, parseAddress } from "@switchyard/net";
+import { parseAddress } from "@switchyard/net";
 import { SupervisedChild } from "./child.ts";
 import type { WatchdogConfig } from "./config.ts";
-import { listenForChildren } from "./control.ts";
+import { type ControlSocket, listenForChildren } from "./control.ts";
 import { type ChildSpec, TIERS, planFleet } from "./plan.ts";
 import { type RunDirLock, lockRunDir } from "./run-dir-lock.ts";
 
@@ -33,8 +33,9 @@ export function checkBinaries(specs: readonly ChildSpec[]): void {
 export function createWatchdog(config: WatchdogConfig, log: Logger): Watchdog {
   const specs = planFleet(config);
   checkBinaries(specs);
-  const children = specs.map((spec) => new SupervisedChild({ spec, log, readyTimeoutMs: config.readyTimeoutMs }));
-  let control: Listener | null = null;
+  let control: ControlSocket | null = null;
+  const onLifecycle = (spec: ChildSpec, alive: boolean) => control?.announce(spec, alive);
+  const children = specs.map((spec) => new SupervisedChild({ spec, log, readyTimeoutMs: config.readyTimeoutMs, onLifecycle }));
   let lock: RunDirLock | null = null;
   let stopping = false;
 

@@ -1,5 +1,6 @@
 import type { Logger } from "@switchyard/log";
 import { type Address, Peer } from "@switchyard/net";
+import type { Control } from "@switchyard/wire";
 
 export type ShutdownSignal = "SIGTERM" | "SIGINT" | "SIGHUP";
 
@@ -42,7 +43,7 @@ export interface Lifeline {
  * The control connection to the watchdog: readiness goes up it, and when it closes (the watchdog
  * died, even by SIGKILL) `onLost` runs, so no child outlives its supervisor.
  */
-export function attachToWatchdog(address: Address, role: string, id: number, onLost: () => void): Lifeline {
+export function attachToWatchdog(address: Address, role: string, id: number, onLost: () => void, onControl?: (message: Control) => void): Lifeline {
   let lost = false;
   const peer = new Peer({
     address,
@@ -50,6 +51,7 @@ export function attachToWatchdog(address: Address, role: string, id: number, onL
     id,
     reconnect: false,
     connectTimeoutMs: 2000,
+    ...(onControl ? { onControl } : {}),
     onStateChange(state) {
       if ((state === "closed" || state === "down") && !lost) {
         lost = true;

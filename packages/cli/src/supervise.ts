@@ -1,11 +1,14 @@
 import type { Logger } from "@switchyard/log";
 import { type Address, formatAddress } from "@switchyard/net";
+import type { Control } from "@switchyard/wire";
 import { attachToWatchdog, onShutdown } from "./lifecycle.ts";
 
 /** What a running role must be able to do when asked to stop. */
 export interface Drainable {
   /** Finishes in-flight work (up to `timeoutMs`) and closes. */
   drain(timeoutMs: number): Promise<void>;
+  /** A control message from the watchdog (e.g. that an upstream died). */
+  onWatchdog?(message: Control): void;
 }
 
 export interface RoleOptions<R extends Drainable> {
@@ -37,10 +40,17 @@ export async function runRole<R extends Drainable>(options: RoleOptions<R>): Pro
   });
   role = await options.create();
   if (control !== undefined) {
-    attachToWatchdog(control, options.role, options.id, () => {
-      log.warn("Lost the watchdog. Terminating.");
-      stop("watchdog gone");
-    }).ready({ listen: formatAddress(options.listen) });
+    const running = role;
+    attachToWatchdog(
+      control,
+      options.role,
+      options.id,
+      () => {
+        log.warn("Lost the watchdog. Terminating.");
+        stop("watchdog gone");
+      },
+      (message) => running.onWatchdog?.(message),
+    ).ready({ listen: formatAddress(options.listen) });
   }
   return role;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from "@switchyard/log";
+import type { Control } from "@switchyard/wire";
 import { type Address, type Listener, type RequestHandler, listen } from "@switchyard/net";
 import type { HealthOptions } from "./health.ts";
 import { type Pool, type PoolOptions, createPool } from "./pool.ts";
@@ -9,6 +10,8 @@ export interface Tier {
   readonly pool: Pool;
   /** Stops taking requests, finishes the ones in flight (up to `timeoutMs`), then closes everything. */
   drain(timeoutMs: number): Promise<void>;
+  /** The watchdog's news: `member` {role, id, alive} takes a dead upstream out of rotation at once. */
+  onWatchdog(message: Control): void;
 }
 
 export interface TierOptions {
@@ -18,6 +21,8 @@ export interface TierOptions {
   log: Logger;
   upstreams: PoolOptions["upstreams"];
   label: PoolOptions["label"];
+  /** The hello role of the upstreams ("reverse_proxy", "server"), to pick the watchdog's news about them. */
+  upstreamRole: string;
   health?: HealthOptions;
   /** Answers one request, usually by `forward`ing it to a member of `pool`. */
   handle(pool: Pool): RequestHandler;
@@ -49,6 +54,12 @@ export async function createTier(options: TierOptions): Promise<Tier> {
   return {
     listener,
     pool,
+    onWatchdog(message) {
+      if (message.kind !== "member") return;
+      const news = message.data as { role?: unknown; id?: unknown; alive?: unknown } | undefined;
+      if (news?.role !== options.upstreamRole || typeof news.id !== "number" || typeof news.alive !== "boolean") return;
+      pool.reportedByWatchdog(news.id, news.alive);
+    },
     async drain(timeoutMs) {
       listener.goAway("shutting down");
       if (!(await listener.drained(timeoutMs))) {
