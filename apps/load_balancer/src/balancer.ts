@@ -17,6 +17,7 @@ export function createBalancer(config: BalancerConfig, log: Logger): Promise<Tie
     label: (n) => `Proxy #${n}`,
     upstreamRole: "reverse_proxy",
     health: config.health,
+    limits: config.limits,
     handle: (pool) => (request) => {
       // Route on the envelope's key when the client sent one: the body then stays undecoded bytes.
       const client = request.key ?? (request.body as { client?: unknown } | null)?.client;
@@ -25,6 +26,7 @@ export function createBalancer(config: BalancerConfig, log: Logger): Promise<Tie
       }
       return forward(pool.members, policy, client, request.op, request.rawBody ?? request.body, innerBudget(request.ttl, config.timeoutMs), {
         noun: "reverse proxy",
+        admission: pool.admission,
         onAttempt(upstream, previous) {
           if (previous) {
             log.warn(`${previous.upstream.label} failed (${previous.error.message}). Forwarding Client #${client} to ${upstream.label}`);

@@ -16,6 +16,7 @@ export function createProxy(config: ProxyConfig, log: Logger): Promise<Tier> {
     label: (n) => `Server #${n}`,
     upstreamRole: "server",
     health: config.health,
+    limits: config.limits,
     handle: (pool) => (request) => {
       const body = request.body as { client?: unknown; value?: unknown } | null;
       const client = body?.client;
@@ -31,6 +32,7 @@ export function createProxy(config: ProxyConfig, log: Logger): Promise<Tier> {
       }
       return forward(pool.members, policy, client, request.op, request.rawBody ?? request.body, innerBudget(request.ttl, config.timeoutMs), {
         noun: "server",
+        admission: pool.admission,
         onAttempt(upstream, previous) {
           if (previous) log.warn(`${previous.upstream.label} failed (${previous.error.message}). Retrying Client #${client} on ${upstream.label}`);
           else if (infoEnabled(log)) log.info(`Request from Client #${client}. Forwarding to ${upstream.label}`);

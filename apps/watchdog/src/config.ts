@@ -1,8 +1,7 @@
 import { dirname } from "node:path";
-import { type HealthArgs, type LogOptions, checkPolicy, parseInteger, parseMillis, resolveHealth, resolveLogOptions, resolveRunDir } from "@switchyard/cli";
-import type { HealthOptions } from "@switchyard/upstream";
+import { type LogOptions, type Tuning, type TuningArgs, checkPolicy, parseInteger, parseMillis, resolveLogOptions, resolveRunDir, resolveTuning } from "@switchyard/cli";
 
-export interface WatchdogConfig extends LogOptions {
+export interface WatchdogConfig extends LogOptions, Tuning {
   /** Reverse proxies (seed: 2). */
   proxies: number;
   /** Servers under each proxy (seed: 3). */
@@ -19,11 +18,9 @@ export interface WatchdogConfig extends LogOptions {
   /** Passed to the load balancer and to every proxy as --policy. */
   lbPolicy: string;
   proxyPolicy: string;
-  /** Passed to the load balancer and to every proxy. */
-  health: HealthOptions;
 }
 
-export interface WatchdogArgs extends HealthArgs {
+export interface WatchdogArgs extends TuningArgs {
   "lb-policy"?: string;
   "proxy-policy"?: string;
   proxies?: string;
@@ -53,7 +50,7 @@ export function resolveWatchdogConfig(args: WatchdogArgs): WatchdogConfig {
     stopTimeoutMs: args["stop-timeout-ms"] === undefined ? 5000 : Math.max(100, parseMillis("--stop-timeout-ms", args["stop-timeout-ms"])),
     lbPolicy: checkPolicy("--lb-policy", args["lb-policy"] ?? "client-id"),
     proxyPolicy: checkPolicy("--proxy-policy", args["proxy-policy"] ?? "random"),
-    health: resolveHealth(args),
+    ...resolveTuning(args),
     ...resolveLogOptions(args),
   };
 }

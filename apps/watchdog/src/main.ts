@@ -1,4 +1,4 @@
-import { POLICY_NAMES, commonArgs, ensureRunDir, healthArgs, runCli } from "@switchyard/cli";
+import { POLICY_NAMES, commonArgs, ensureRunDir, tuningArgs, runCli } from "@switchyard/cli";
 import { createLogger } from "@switchyard/log";
 import { resolveWatchdogConfig } from "./config.ts";
 import { createWatchdog } from "./watchdog.ts";
@@ -17,7 +17,7 @@ await runCli({
     "stop-timeout-ms": { type: "string", valueHint: "ms", description: "Drain time after SIGTERM before SIGKILL (default 5000)" },
     "lb-policy": { type: "string", valueHint: "policy", description: `How the load balancer picks a proxy (default client-id): ${POLICY_NAMES}` },
     "proxy-policy": { type: "string", valueHint: "policy", description: "How each proxy picks a server (default random); options as name:key=value,…" },
-    ...healthArgs,
+    ...tuningArgs,
     ...commonArgs,
   },
   epilogue: `Stop the fleet with Ctrl-Z, Ctrl-C, or kill -TSTP/-INT/-TERM <pid>: servers stop first, then the

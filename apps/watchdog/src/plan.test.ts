@@ -16,6 +16,7 @@ const config: WatchdogConfig = {
   lbPolicy: "client-id",
   proxyPolicy: "random",
   health: DEFAULT_HEALTH,
+  limits: { maxInflight: 0, maxQueue: 1024 },
 };
 
 test("the seed's fleet: 6 servers, 2 proxies, 1 load balancer, numbered globally", () => {

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { fleetSocket, healthFlags } from "@switchyard/cli";
+import { fleetSocket, tuningFlags } from "@switchyard/cli";
 import type { WatchdogConfig } from "./config.ts";
 
 export type Tier = "server" | "proxy" | "balancer";
@@ -24,7 +24,7 @@ export function planFleet(config: WatchdogConfig): ChildSpec[] {
   const dir = config.runDir;
   const control = fleetSocket.watchdog(dir);
   const common = ["--control", control, "--log-level", config.logLevel, "--log-format", config.logFormat];
-  const health = healthFlags(config.health);
+  const tuning = tuningFlags(config);
   const specs: ChildSpec[] = [];
   for (let k = 1; k <= config.proxies; k++) {
     const owned: string[] = [];
@@ -47,7 +47,7 @@ export function planFleet(config: WatchdogConfig): ChildSpec[] {
       role: "reverse_proxy",
       id: k,
       binary: join(config.binDir, "reverse_proxy"),
-      args: ["--id", String(k), "--listen", fleetSocket.proxy(dir, k), "--upstreams", owned.join(","), "--policy", config.proxyPolicy, ...health, ...common],
+      args: ["--id", String(k), "--listen", fleetSocket.proxy(dir, k), "--upstreams", owned.join(","), "--policy", config.proxyPolicy, ...tuning, ...common],
     });
   }
   const proxies = Array.from({ length: config.proxies }, (_, i) => `${i + 1}=${fleetSocket.proxy(dir, i + 1)}`);
@@ -57,7 +57,7 @@ export function planFleet(config: WatchdogConfig): ChildSpec[] {
     role: "load_balancer",
     id: 0,
     binary: join(config.binDir, "load_balancer"),
-    args: ["--listen", fleetSocket.loadBalancer(dir), "--upstreams", proxies.join(","), "--policy", config.lbPolicy, ...health, ...common],
+    args: ["--listen", fleetSocket.loadBalancer(dir), "--upstreams", proxies.join(","), "--policy", config.lbPolicy, ...tuning, ...common],
   });
   return specs;
 }

@@ -6,4 +6,5 @@ export { type Cli, VERSION, runCli } from "./run.ts";
 export { type NumberedAddress, parseAddressFlag, parseInteger, parseMillis, parseUpstreamList } from "./values.ts";
 export { formatFloat } from "./format.ts";
 export { type Drainable, type RoleOptions, runRole } from "./supervise.ts";
-export { type HealthArgs, type HopArgs, type HopConfig, POLICY_NAMES, checkPolicy, healthArgs, healthFlags, hopArgs, resolveHealth, resolveHopConfig } from "./hop-config.ts";
+export { type HopArgs, type HopConfig, POLICY_NAMES, checkPolicy, hopArgs, resolveHopConfig } from "./hop-config.ts";
+export { DEFAULT_MAX_QUEUE, type Tuning, type TuningArgs, resolveTuning, tuningArgs, tuningFlags } from "./tuning.ts";

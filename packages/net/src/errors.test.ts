@@ -9,6 +9,7 @@ describe("NetError.retryable", () => {
     ["timeout", undefined, true],
     ["remote", "unavailable", true],
     ["remote", "shutting_down", true],
+    ["remote", "overloaded", true],
     ["remote", "bad_request", false],
     ["remote", "internal", false],
     ["remote", undefined, false],

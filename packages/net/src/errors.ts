@@ -22,7 +22,7 @@ export class NetError extends Error {
   /** The request can be sent elsewhere: it failed on the way, not in a handler that said no. */
   get retryable(): boolean {
     return this.code === "unavailable" || this.code === "connection_lost" || this.code === "timeout" ||
-      (this.code === "remote" && (this.remoteCode === "unavailable" || this.remoteCode === "shutting_down"));
+      (this.code === "remote" && (this.remoteCode === "unavailable" || this.remoteCode === "shutting_down" || this.remoteCode === "overloaded"));
   }
 }
 

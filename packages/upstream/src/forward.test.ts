@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { NetError, type Peer, RequestError } from "@switchyard/net";
+import { Admission } from "./admission.ts";
 import { MAX_ATTEMPTS, forward, innerBudget } from "./forward.ts";
 import type { Upstream } from "./member.ts";
 import { makePolicy } from "./conformance.ts";
@@ -15,6 +16,7 @@ function scripted(n: number, answer: (op: string, timeoutMs: number) => Promise<
     calls: 0,
     failures: [] as unknown[],
     available: true,
+    alive: true,
     inflight: 0,
     load: undefined,
     sent() {},
@@ -92,7 +94,7 @@ describe("forward", () => {
 
   test("nothing available is a clear error naming what is missing, at once", async () => {
     const a = scripted(1, async () => ({}));
-    (a as { available: boolean }).available = false;
+    Object.assign(a, { available: false, alive: false });
     const error = await forward([a], clientIdPolicy(), 1, "sqrt", {}, 1000, noHooks).catch((e: unknown) => e);
     expect((error as RequestError).code).toBe("unavailable");
     expect((error as RequestError).message).toBe("no reverse proxy available");
@@ -119,5 +121,37 @@ describe("a hung upstream", () => {
     expect(await forward([hungWithBudget, healthy], clientIdPolicy(), 1, "sqrt", {}, 1000, noHooks)).toEqual({ result: 4 });
     expect(budgetSeen).toBeGreaterThan(400);
     expect(budgetSeen).toBeLessThanOrEqual(500);
+  });
+});
+
+describe("with in-flight limits", () => {
+  test("a request finds every live upstream full, waits in the queue, and goes out when a slot frees", async () => {
+    const a = scripted(1, async () => ({ result: 4 }));
+    Object.assign(a, { available: false }); // alive but at its limit
+    const admission = new Admission(1, 10);
+    const answer = forward([a], clientIdPolicy(), 1, "sqrt", {}, 1000, { ...noHooks, admission });
+    expect(admission.queued).toBe(1);
+    Object.assign(a, { available: true });
+    admission.release();
+    expect(await answer).toEqual({ result: 4 });
+  });
+
+  test("a full queue answers overloaded at once; a wait past the deadline is a timeout", async () => {
+    const a = scripted(1, async () => ({ result: 4 }));
+    Object.assign(a, { available: false });
+    const admission = new Admission(1, 1);
+    const waiting = forward([a], clientIdPolicy(), 1, "sqrt", {}, 30, { ...noHooks, admission }).catch((e: unknown) => e);
+    const refused = await forward([a], clientIdPolicy(), 2, "sqrt", {}, 1000, { ...noHooks, admission }).catch((e: unknown) => e);
+    expect((refused as RequestError).code).toBe("overloaded");
+    expect((refused as RequestError).message).toMatch(/every reverse proxy has 1 requests in flight and 1 more are queued/);
+    expect(((await waiting) as RequestError).code).toBe("timeout");
+    expect(admission.queued).toBe(0);
+  });
+
+  test("with no live upstream at all the answer is unavailable, not a wait", async () => {
+    const a = scripted(1, async () => ({}));
+    Object.assign(a, { available: false, alive: false });
+    const error = await forward([a], clientIdPolicy(), 1, "sqrt", {}, 1000, { ...noHooks, admission: new Admission(1, 10) }).catch((e: unknown) => e);
+    expect((error as RequestError).code).toBe("unavailable");
   });
 });

@@ -1,10 +1,13 @@
 import { NetError, RequestError } from "@switchyard/net";
+import type { Admission } from "./admission.ts";
 import type { Policy } from "./policy.ts";
 import type { Upstream } from "./member.ts";
 
 export interface ForwardHooks {
   /** What the upstreams are, for errors: "no reverse proxy available". */
   readonly noun: string;
+  /** With in-flight limits: where a request waits when every live upstream is full. */
+  readonly admission?: Admission | undefined;
   /** Called before each attempt; `previous` is set when this attempt is a retry after that failure. */
   onAttempt(upstream: Upstream, previous?: { upstream: Upstream; error: NetError }): void;
 }
@@ -32,7 +35,14 @@ export function forward(
 ): Promise<unknown> {
   const deadline = performance.now() + budgetMs;
   const upstream = policy.select(pool, key);
-  if (upstream === undefined) return Promise.reject(new RequestError("unavailable", `no ${hooks.noun} available`));
+  if (upstream === undefined) {
+    const admission = hooks.admission;
+    if (admission !== undefined && pool.some((u) => u.alive)) {
+      // Every live upstream is at its limit: wait for a slot, then choose again.
+      return admission.wait(deadline, hooks.noun).then(() => forward(pool, policy, key, op, body, deadline - performance.now(), hooks));
+    }
+    return Promise.reject(new RequestError("unavailable", `no ${hooks.noun} available`));
+  }
   hooks.onAttempt(upstream);
   upstream.sent();
   // The first attempt needs no async machinery: most requests succeed on it.

@@ -7,6 +7,8 @@ import type { Candidate } from "./policy.ts";
 /** One upstream (a proxy for the load balancer, a server for a proxy) as a tier uses it. */
 export interface Upstream extends Candidate {
   readonly label: string;
+  /** Connected, healthy and not draining, whether or not it is at its in-flight limit. */
+  readonly alive: boolean;
   readonly peer: Peer;
   /** One request was sent to it (for checks every R requests). */
   sent(): void;
@@ -22,6 +24,8 @@ export interface MemberOptions {
   id: number;
   log: Logger;
   health: HealthOptions;
+  /** Requests it may have in flight from this hop; 0: no limit. */
+  maxInflight: number;
   random: () => number;
   /** The first connection attempt ended, either way. */
   onSettled(): void;
@@ -96,8 +100,14 @@ export class PoolMember implements Upstream {
     this.scheduleCheck();
   }
 
-  get available(): boolean {
+  get alive(): boolean {
     return this.peer.available && this.health.healthy && !this.reportedDead;
+  }
+
+  /** Alive and below its in-flight limit: a policy may choose it. */
+  get available(): boolean {
+    const max = this.options.maxInflight;
+    return this.alive && (max === 0 || this.peer.inflight < max);
   }
 
   get inflight(): number {
@@ -110,7 +120,7 @@ export class PoolMember implements Upstream {
   }
 
   failed(error: unknown): void {
-    if (error instanceof NetError && error.code === "timeout" && this.peer.available) {
+    if (error instanceof NetError && error.code === "timeout" && this.alive) {
       this.report(this.health.failNow(), "a request timed out");
     }
   }
@@ -118,8 +128,9 @@ export class PoolMember implements Upstream {
   /** The watchdog saw the process die (`false`) or come back (`true`). */
   reportedByWatchdog(alive: boolean): void {
     if (!alive && !this.reportedDead) {
+      const wasAlive = this.alive;
       this.reportedDead = true;
-      if (this.peer.available) this.log.warn(`${this.label} is down (the watchdog saw it exit)`);
+      if (wasAlive) this.log.warn(`${this.label} is down (the watchdog saw it exit)`);
     } else if (alive) {
       this.peer.reconnectNow();
     }

@@ -1,5 +1,6 @@
 import type { Logger } from "@switchyard/log";
 import type { Address } from "@switchyard/net";
+import { Admission } from "./admission.ts";
 import { DEFAULT_HEALTH, type HealthOptions } from "./health.ts";
 import { PoolMember, type Upstream } from "./member.ts";
 
@@ -12,6 +13,8 @@ export interface PoolOptions {
   id: number;
   log: Logger;
   health?: HealthOptions;
+  /** Requests each upstream may have in flight from this hop (0: no limit), and how many may wait for a slot. */
+  limits?: { maxInflight: number; maxQueue: number };
   /** For the jitter of health checks; injected in tests. */
   random?: () => number;
 }
@@ -19,6 +22,8 @@ export interface PoolOptions {
 export interface Pool {
   /** Every configured upstream in order of n, available or not (what policies choose from). */
   readonly members: readonly Upstream[];
+  /** The queue for a free slot, when upstreams have an in-flight limit. */
+  readonly admission: Admission | undefined;
   /** Resolves once every member's first connection attempt has ended (open or down), or after `timeoutMs`. */
   settled(timeoutMs: number): Promise<void>;
   /** The watchdog saw upstream n exit (`false`) or serve again (`true`). */
@@ -43,14 +48,17 @@ export function createPool(options: PoolOptions): Pool {
           id: options.id,
           log: options.log,
           health: options.health ?? DEFAULT_HEALTH,
+          maxInflight: options.limits?.maxInflight ?? 0,
           random: options.random ?? Math.random,
           onSettled: () => {
             if (--unsettled === 0) settle();
           },
         }),
     );
+  const limits = options.limits;
   return {
     members,
+    admission: limits && limits.maxInflight > 0 ? new Admission(limits.maxInflight, limits.maxQueue) : undefined,
     settled(timeoutMs) {
       let timer: Timer | undefined;
       const timeout = new Promise<void>((resolve) => {

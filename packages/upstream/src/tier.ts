@@ -24,6 +24,7 @@ export interface TierOptions {
   /** The hello role of the upstreams ("reverse_proxy", "server"), to pick the watchdog's news about them. */
   upstreamRole: string;
   health?: HealthOptions;
+  limits?: PoolOptions["limits"];
   /** Answers one request, usually by `forward`ing it to a member of `pool`. */
   handle(pool: Pool): RequestHandler;
 }
@@ -34,14 +35,22 @@ const SETTLE_MS = 2000;
 /** Listens, connects to the upstreams, and resolves once their first connection attempts ended. */
 export async function createTier(options: TierOptions): Promise<Tier> {
   const { role, id, log } = options;
-  const pool = createPool({ upstreams: options.upstreams, label: options.label, role, id, log, ...(options.health ? { health: options.health } : {}) });
+  const pool = createPool({
+    upstreams: options.upstreams,
+    label: options.label,
+    role,
+    id,
+    log,
+    ...(options.health ? { health: options.health } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
   let listener: Listener;
   try {
     listener = await listen({
       address: options.listen,
       role,
       id,
-      handle: options.handle(pool),
+      handle: releasingSlots(options.handle(pool), pool),
       onProblem: (text) => log.warn(text),
       decode: { lazyRequests: true }, // A hop reads a body only when it must; it forwards the bytes.
     });
@@ -68,5 +77,17 @@ export async function createTier(options: TierOptions): Promise<Tier> {
       listener.close();
       pool.close();
     },
+  };
+}
+
+/** With in-flight limits, every finished request lets the longest queued one try again. */
+function releasingSlots(handle: RequestHandler, pool: Pool): RequestHandler {
+  const admission = pool.admission;
+  if (admission === undefined) return handle;
+  const release = () => admission.release();
+  return (request, conn) => {
+    const result = handle(request, conn);
+    if (result instanceof Promise) result.finally(release).catch(() => {});
+    return result;
   };
 }

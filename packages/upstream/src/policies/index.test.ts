@@ -8,7 +8,7 @@ describe("createPolicy", () => {
   });
 
   test.each([
-    ["nope", /unknown policy "nope" \(choose one of: client-id, random/],
+    ["nope", /unknown policy "nope" \(choose one of: client-id, consistent-hash, maglev/],
     ["random:x=1", /policy random has no option x \(it takes no options\)/],
     ["random:x", /option "x" is not key=value/],
     ["client-id:a=1,a=2", /option a is given twice/],
