@@ -1,23 +1,26 @@
 // `make bench`: chain vs direct throughput (interleaved), CPU per request of every fleet process,
-// respawn times, written into report.md between the bench markers. It reports; it asserts nothing.
+// respawn times, how fast a dead or hung member leaves rotation, written into report.md between the bench markers. It reports; it asserts nothing.
 // Every process it starts is killed by pid at the end, on failure, on Ctrl-C and after a time limit.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { DEFAULT_HEALTH } from "@switchyard/upstream";
 import { cleanupAll, installCleanupHandlers, trackDir } from "./bench/cleanup.ts";
 import { clockTicksPerSecond } from "./bench/cpu.ts";
 import { type BenchFleet, type Standalone, startFleet, startStandaloneServer } from "./bench/fleet.ts";
 import { describeMachine } from "./bench/machine.ts";
 import { renderReport, writeIntoReport } from "./bench/report.ts";
+import { measureHangs } from "./bench/hang.ts";
 import { measureRespawns } from "./bench/respawn.ts";
 import { type LoadShape, compareChainDirect } from "./bench/throughput.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const REPORT = join(ROOT, "report.md");
-const LIMIT_MS = 170_000;
+const LIMIT_MS = 240_000;
 const SHAPE: LoadShape = { connections: 64, depth: 16, warmupMs: 1000, durationMs: 3000, timeoutMs: 5000 };
 const REPETITIONS = 5;
 const KILLS_EACH = 10;
+const HANGS_EACH = 3;
 const RESPAWN_LOG_LEVEL = "info";
 
 installCleanupHandlers(LIMIT_MS);
@@ -44,10 +47,11 @@ try {
 
   fleet = await startFleet(join(tmp, "respawn"), RESPAWN_LOG_LEVEL);
   const respawn = await measureRespawns(fleet, KILLS_EACH, 40_000, say);
+  const hang = await measureHangs(fleet, HANGS_EACH, say);
   await fleet.stop();
   fleet = undefined;
 
-  const markdown = renderReport({ command: "make bench", machine, throughput, respawn, respawnLogLevel: RESPAWN_LOG_LEVEL, ticksPerSecond, elapsedS: (performance.now() - started) / 1000 });
+  const markdown = renderReport({ command: "make bench", machine, throughput, respawn, hang, health: DEFAULT_HEALTH, respawnLogLevel: RESPAWN_LOG_LEVEL, ticksPerSecond, elapsedS: (performance.now() - started) / 1000 });
   console.log(`\n${markdown}\n`);
   writeIntoReport(REPORT, markdown);
   say(`written into ${REPORT} between the bench markers`);

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { LoadResult } from "./loadgen.ts";
 import type { Machine } from "./machine.ts";
+import type { HangResult, HangSample } from "./hang.ts";
 import type { RespawnResult, RespawnSample } from "./respawn.ts";
 import { max, median, min } from "./stats.ts";
 import { type CpuRow, GENERATOR_LABEL, type MachineShare, type ThroughputResult } from "./throughput.ts";
@@ -15,6 +16,9 @@ export interface BenchReport {
   machine: Machine;
   throughput: ThroughputResult;
   respawn: RespawnResult;
+  hang: HangResult;
+  /** The health settings the hang measurement ran with. */
+  health: { intervalMs: number; timeoutMs: number; rise: number; fall: number };
   /** Log level of the fleet used for the respawn measurement. */
   respawnLogLevel: string;
   ticksPerSecond: number;
@@ -72,14 +76,25 @@ export function renderReport(r: BenchReport): string {
       `this fleet runs at \`--log-level ${r.respawnLogLevel}\` because the lines timed here are info lines). ` +
       `"Serving" = from the kill until a new connection to the member's own socket gets a correct sqrt answer (polled every 2 ms once the old process is gone); ` +
       `"watchdog" = its own figure, from reaping the dead child to the new one reporting ready; ` +
-      `"reconnected" = from the kill until the hop in front of it (load balancer for a proxy, proxy for a server) logs that it is back, i.e. regular traffic reaches it again.`,
+      `"out of rotation" = from the kill until the hop in front of it (load balancer for a proxy, proxy for a server) logs it down; ` +
+      `"reconnected" = from the kill until that hop logs that it is back, i.e. regular traffic reaches it again.`,
     "",
-    "| member killed | kills | serving again: median | max | watchdog figure: median | max | reconnected: median | max |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| member killed | kills | out of rotation: median | max | serving again: median | max | watchdog figure: median | max | reconnected: median | max |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     respawnRow("server", r.respawn.server),
     respawnRow("reverse proxy", r.respawn.proxy),
+    "",
+    `**Hung member** (SIGSTOP: its connections stay open and it answers nothing, so only the active health checks see it; ` +
+      `defaults: a check every ${r.health.intervalMs} ms ± 10 %, ${r.health.timeoutMs} ms timeout, out after ${r.health.fall} failed checks, back after ${r.health.rise} passed ones, ` +
+      `so the bound is interval × fall + timeout = ${r.health.intervalMs * r.health.fall + r.health.timeoutMs} ms). ` +
+      `"Out" = from SIGSTOP until the hop in front logs it down; "back" = from SIGCONT until it logs it back. The fleet is idle, so no request timeout takes it out earlier.`,
+    "",
+    "| member hung | times | out of rotation: median | max | back after SIGCONT: median | max |",
+    "|---|---:|---:|---:|---:|---:|",
+    hangRow("server", r.hang.server),
+    hangRow("reverse proxy", r.hang.proxy),
   ];
-  const warnings = [...t.warnings, ...r.respawn.warnings];
+  const warnings = [...t.warnings, ...r.respawn.warnings, ...r.hang.warnings];
   if (warnings.length > 0) lines.push("", "Warnings from this run:", "", ...warnings.map((w) => `- ${w}`));
   lines.push("", `Reproduce: \`${r.command}\` (builds the binaries, then runs \`bun scripts/bench.ts\`; about a minute).`);
   return lines.join("\n");
@@ -109,8 +124,15 @@ function respawnRow(label: string, samples: RespawnSample[]): string {
   const serving = samples.flatMap((x) => (x.servingMs === undefined ? [] : [x.servingMs]));
   const wd = samples.flatMap((x) => (x.watchdogMs === undefined ? [] : [x.watchdogMs]));
   const front = samples.flatMap((x) => (x.reconnectedMs === undefined ? [] : [x.reconnectedMs]));
+  const out = samples.flatMap((x) => (x.outMs === undefined ? [] : [x.outMs]));
   const never = samples.length - serving.length;
-  return `| ${label} | ${samples.length}${never > 0 ? ` (${never} never served)` : ""} | ${ms(median(serving))} ms | ${ms(max(serving))} ms | ${ms(median(wd))} ms | ${ms(max(wd))} ms | ${ms(median(front))} ms | ${ms(max(front))} ms |`;
+  return `| ${label} | ${samples.length}${never > 0 ? ` (${never} never served)` : ""} | ${ms(median(out))} ms | ${ms(max(out))} ms | ${ms(median(serving))} ms | ${ms(max(serving))} ms | ${ms(median(wd))} ms | ${ms(max(wd))} ms | ${ms(median(front))} ms | ${ms(max(front))} ms |`;
+}
+
+function hangRow(label: string, samples: HangSample[]): string {
+  const out = samples.flatMap((x) => (x.outMs === undefined ? [] : [x.outMs]));
+  const back = samples.flatMap((x) => (x.backMs === undefined ? [] : [x.backMs]));
+  return `| ${label} | ${samples.length} | ${ms(median(out))} ms | ${ms(max(out))} ms | ${ms(median(back))} ms | ${ms(max(back))} ms |`;
 }
 
 /** Replaces what is between the markers in `path` (creating the file if needed), keeping everything else. */

@@ -3,7 +3,8 @@
 // - the watchdog's own "is back (pid …, serving N ms after its death)" line (its clock starts
 //   when it reaps the child, so it misses the few ms between the kill and the reaping);
 // - when the hop in front of it (load balancer for a proxy, proxy for a server) logs
-//   "<upstream> is back": from then on regular traffic reaches it again.
+//   "<upstream> is back": from then on regular traffic reaches it again;
+// - and before all that, when the hop in front logs "<upstream> is down": it is out of rotation.
 import type { Spawned } from "@switchyard/testing";
 import type { BenchFleet, Member } from "./fleet.ts";
 import { processState } from "./cpu.ts";
@@ -17,6 +18,8 @@ export interface RespawnSample {
   watchdogMs: number | undefined;
   /** Kill → the hop in front of it logged that it reconnected (seen by polling its output every 2 ms). */
   reconnectedMs: number | undefined;
+  /** Kill → the hop in front of it logged it down, i.e. took it out of rotation. */
+  outMs: number | undefined;
 }
 
 export interface RespawnResult {
@@ -69,11 +72,13 @@ async function killAndTime(fleet: BenchFleet, member: Member, warnings: string[]
   // How the hop in front names it in its upstream pool.
   const upstreamLabel = isProxy ? `Proxy #${member.id}` : `Server #${member.id}`;
   const frontLine = new RegExp(`^\\[(Load Balancer|Reverse Proxy #\\d+)\\]: ${escape(upstreamLabel)} is back$`);
+  const downLine = new RegExp(`^\\[(Load Balancer|Reverse Proxy #\\d+)\\]: ${escape(upstreamLabel)} is down`);
   const backLine = new RegExp(`^\\[Watchdog\\]: ${escape(member.label)} is back \\(pid (\\d+), serving (\\d+) ms after its death\\)`);
 
   const killedAt = performance.now();
   process.kill(member.pid, "SIGKILL");
   const reconnected = waitForLine(output, firstLine, frontLine, killedAt + LINE_DEADLINE_MS);
+  const out = waitForLine(output, firstLine, downLine, killedAt + LINE_DEADLINE_MS);
   // Probe only once the old process is really gone, so a dying process cannot answer.
   while (!isDead(member.pid) && performance.now() - killedAt < 2000) await Bun.sleep(0.5);
   const servingAt = await waitUntilServing(address, client, killedAt + SERVE_DEADLINE_MS);
@@ -84,16 +89,19 @@ async function killAndTime(fleet: BenchFleet, member: Member, warnings: string[]
   if (watchdogMs === undefined) warnings.push(`respawn: no "${member.label} is back" line from the watchdog`);
   const front = await reconnected;
   if (front === undefined) warnings.push(`respawn: the hop in front of ${member.label} did not log "${upstreamLabel} is back" within ${LINE_DEADLINE_MS} ms`);
+  const down = await out;
+  if (down === undefined) warnings.push(`respawn: the hop in front of ${member.label} did not log "${upstreamLabel} is down" within ${LINE_DEADLINE_MS} ms`);
   return {
     label: member.label,
     servingMs: servingAt === undefined ? undefined : servingAt - killedAt,
     watchdogMs,
     reconnectedMs: front === undefined ? undefined : front.at - killedAt,
+    outMs: down === undefined ? undefined : down.at - killedAt,
   };
 }
 
 /** Polls `spawned`'s lines from index `from` every 2 ms until one matches or `deadline` passes. */
-async function waitForLine(spawned: Spawned, from: number, pattern: RegExp, deadline: number): Promise<{ match: RegExpExecArray; at: number } | undefined> {
+export async function waitForLine(spawned: Spawned, from: number, pattern: RegExp, deadline: number): Promise<{ match: RegExpExecArray; at: number } | undefined> {
   let next = from;
   for (;;) {
     for (; next < spawned.lines.length; next++) {
@@ -110,10 +118,10 @@ function isDead(pid: number): boolean {
   return state === undefined || state === "Z" || state === "X";
 }
 
-function escape(text: string): string {
+export function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-function fmt(ms: number | undefined): string {
+export function fmt(ms: number | undefined): string {
   return ms === undefined ? "never" : `${ms.toFixed(1)} ms`;
 }
