@@ -13,14 +13,22 @@ import { renderReport, writeIntoReport } from "./bench/report.ts";
 import { measureHangs } from "./bench/hang.ts";
 import { measureRespawns } from "./bench/respawn.ts";
 import { type LoadShape, compareChainDirect } from "./bench/throughput.ts";
+import { type Variant, compareVariants } from "./bench/variants.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const REPORT = join(ROOT, "report.md");
-const LIMIT_MS = 240_000;
+const LIMIT_MS = 300_000;
 const SHAPE: LoadShape = { connections: 64, depth: 16, warmupMs: 1000, durationMs: 3000, timeoutMs: 5000 };
 const REPETITIONS = 5;
 const KILLS_EACH = 10;
 const HANGS_EACH = 3;
+const HEALTH_ROUNDS = 3;
+/** The cost of health checking at the same load: the default, checks off, and checks after every 100 requests too. */
+const HEALTH_VARIANTS: Variant[] = [
+  { label: "checks every 1 s (default)", binDir: ROOT, args: [] },
+  { label: "checks off", binDir: ROOT, args: ["--health-interval", "0"] },
+  { label: "checks every 1 s and every 100 requests", binDir: ROOT, args: ["--health-every", "100"] },
+];
 const RESPAWN_LOG_LEVEL = "info";
 
 installCleanupHandlers(LIMIT_MS);
@@ -45,13 +53,15 @@ try {
   await direct.stop();
   direct = undefined;
 
+  const healthCost = await compareVariants(HEALTH_VARIANTS, tmp, SHAPE, HEALTH_ROUNDS, ticksPerSecond, (line) => say(`health cost: ${line}`));
+
   fleet = await startFleet(join(tmp, "respawn"), RESPAWN_LOG_LEVEL);
   const respawn = await measureRespawns(fleet, KILLS_EACH, 40_000, say);
   const hang = await measureHangs(fleet, HANGS_EACH, say);
   await fleet.stop();
   fleet = undefined;
 
-  const markdown = renderReport({ command: "make bench", machine, throughput, respawn, hang, health: DEFAULT_HEALTH, respawnLogLevel: RESPAWN_LOG_LEVEL, ticksPerSecond, elapsedS: (performance.now() - started) / 1000 });
+  const markdown = renderReport({ command: "make bench", machine, throughput, healthCost, respawn, hang, health: DEFAULT_HEALTH, respawnLogLevel: RESPAWN_LOG_LEVEL, ticksPerSecond, elapsedS: (performance.now() - started) / 1000 });
   console.log(`\n${markdown}\n`);
   writeIntoReport(REPORT, markdown);
   say(`written into ${REPORT} between the bench markers`);

@@ -4,6 +4,7 @@ import type { LoadResult } from "./loadgen.ts";
 import type { Machine } from "./machine.ts";
 import type { HangResult, HangSample } from "./hang.ts";
 import type { RespawnResult, RespawnSample } from "./respawn.ts";
+import type { VariantResult } from "./variants.ts";
 import { max, median, min } from "./stats.ts";
 import { type CpuRow, GENERATOR_LABEL, type MachineShare, type ThroughputResult } from "./throughput.ts";
 
@@ -15,6 +16,7 @@ export interface BenchReport {
   command: string;
   machine: Machine;
   throughput: ThroughputResult;
+  healthCost: VariantResult[];
   respawn: RespawnResult;
   hang: HangResult;
   /** The health settings the hang measurement ran with. */
@@ -47,7 +49,7 @@ export function renderReport(r: BenchReport): string {
     "",
     `**Chain vs direct.** ${s.connections} connections × ${s.depth} sqrt requests in flight each (${s.connections * s.depth} outstanding), ` +
       `client ids 1–${s.connections} (odd → Proxy #1, even → Proxy #2). Each measurement: ${s.warmupMs / 1000} s warm-up, then ${s.durationMs / 1000} s counted; ` +
-      `${t.repetitions} repetitions of each, interleaved (direct, chain, direct, chain, …). Direct = one standalone \`./server --id 1 --listen unix:<tmp>/direct.sock --log-level warn\`; ` +
+      `${t.repetitions} repetitions of each, interleaved (direct, chain, direct, chain, …), after one discarded run of each (the JIT of ten fresh processes takes longer than one warm-up to settle). Direct = one standalone \`./server --id 1 --listen unix:<tmp>/direct.sock --log-level warn\`; ` +
       `chain = load balancer → reverse proxy → server of \`./watchdog --run-dir <tmp> --log-level warn\` (2 proxies × 3 servers), all over Unix sockets. ` +
       `Every answer is checked against \`Math.sqrt\`. The load generator is one Bun process (one \`Peer\` per connection) that **shares the ${r.machine.cores} cores** with the processes it measures.`,
     "",
@@ -71,6 +73,13 @@ export function renderReport(r: BenchReport): string {
     ...cpuRows("direct", t.directCpu),
     "",
     cpuSummary(t, r.machine.cores),
+    "",
+    `**Cost of health checking** at the same load (the chain as above, three fleets that differ only in their health flags, ` +
+      `${r.healthCost[0]?.rps.length ?? 0} rounds of one run each after one discarded run each, interleaved with the order rotating; medians):`,
+    "",
+    "| fleet | req/s | vs default | fleet CPU µs / request | load balancer | proxies | servers | errors |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...r.healthCost.map((v) => variantRow(v, r.healthCost[0])),
     "",
     `**Respawn** (SIGKILL of a running member, members killed in rotation so none reaches the crash-loop threshold; ` +
       `this fleet runs at \`--log-level ${r.respawnLogLevel}\` because the lines timed here are info lines). ` +
@@ -127,6 +136,12 @@ function respawnRow(label: string, samples: RespawnSample[]): string {
   const out = samples.flatMap((x) => (x.outMs === undefined ? [] : [x.outMs]));
   const never = samples.length - serving.length;
   return `| ${label} | ${samples.length}${never > 0 ? ` (${never} never served)` : ""} | ${ms(median(out))} ms | ${ms(max(out))} ms | ${ms(median(serving))} ms | ${ms(max(serving))} ms | ${ms(median(wd))} ms | ${ms(max(wd))} ms | ${ms(median(front))} ms | ${ms(max(front))} ms |`;
+}
+
+function variantRow(v: VariantResult, base: VariantResult | undefined): string {
+  const ratio = base === undefined ? Number.NaN : median(v.rps) / median(base.rps);
+  const roles = (["load_balancer", "reverse_proxy", "server"] as const).map((role) => median(v.byRole[role]).toFixed(2)).join(" | ");
+  return `| ${v.variant.label} | ${int(median(v.rps))} | ${ratio.toFixed(2)}× | ${median(v.us).toFixed(2)} | ${roles} | ${v.errors} |`;
 }
 
 function hangRow(label: string, samples: HangSample[]): string {

@@ -61,6 +61,12 @@ export async function compareChainDirect(
   let chainGenUs = 0;
   let directGenUs = 0;
 
+  // One discarded run of each first: ten fresh processes need longer than one run's warm-up for
+  // their JIT to settle, and the first chain run used to be the slowest of every bench.
+  progress("warming up both (one discarded run each)");
+  await runLoad({ ...shape, address: direct.address, cpuPids: [] });
+  await runLoad({ ...shape, address: fleet.address, cpuPids: [] });
+
   for (let rep = 1; rep <= repetitions; rep++) {
     const d = await runLoad({ ...shape, address: direct.address, cpuPids: [direct.pid] } satisfies LoadConfig);
     result.direct.push(d);
