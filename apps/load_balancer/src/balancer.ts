@@ -1,6 +1,6 @@
 import { type Logger, infoEnabled } from "@switchyard/log";
 import { RequestError } from "@switchyard/net";
-import { type Tier, createPolicy, createTier, forward, innerBudget } from "@switchyard/upstream";
+import { type Tier, createPolicy, createTier, forward, innerBudget, isIdempotent } from "@switchyard/upstream";
 import type { BalancerConfig } from "./config.ts";
 
 /** Routes each client's requests to a reverse proxy by its policy (client id by default), failing over to another live proxy. */
@@ -27,6 +27,7 @@ export function createBalancer(config: BalancerConfig, log: Logger): Promise<Tie
       return forward(pool.members, policy, client, request.op, request.rawBody ?? request.body, innerBudget(request.ttl, config.timeoutMs), {
         noun: "reverse proxy",
         admission: pool.admission,
+        idempotent: isIdempotent(request.op),
         onAttempt(upstream, previous) {
           if (previous) {
             log.warn(`${previous.upstream.label} failed (${previous.error.message}). Forwarding Client #${client} to ${upstream.label}`);

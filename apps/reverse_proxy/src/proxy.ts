@@ -1,6 +1,6 @@
 import { type Logger, infoEnabled } from "@switchyard/log";
 import { RequestError } from "@switchyard/net";
-import { type Tier, createPolicy, createTier, forward, innerBudget } from "@switchyard/upstream";
+import { type Tier, createPolicy, createTier, forward, innerBudget, isIdempotent } from "@switchyard/upstream";
 import type { ProxyConfig } from "./config.ts";
 import { illegalValueReason } from "./legality.ts";
 
@@ -33,6 +33,7 @@ export function createProxy(config: ProxyConfig, log: Logger): Promise<Tier> {
       return forward(pool.members, policy, client, request.op, request.rawBody ?? request.body, innerBudget(request.ttl, config.timeoutMs), {
         noun: "server",
         admission: pool.admission,
+        idempotent: isIdempotent(request.op),
         onAttempt(upstream, previous) {
           if (previous) log.warn(`${previous.upstream.label} failed (${previous.error.message}). Retrying Client #${client} on ${upstream.label}`);
           else if (infoEnabled(log)) log.info(`Request from Client #${client}. Forwarding to ${upstream.label}`);

@@ -124,6 +124,30 @@ describe("a hung upstream", () => {
   });
 });
 
+describe("a request that changes state (not idempotent)", () => {
+  test("is not retried after a lost connection or a timeout: the first upstream may have done it", async () => {
+    for (const code of ["connection_lost", "timeout"] as const) {
+      const a = scripted(1, async () => {
+        throw new NetError(code, "gone");
+      });
+      const b = scripted(2, async () => ({ done: true }));
+      const error = await forward([a, b], clientIdPolicy(), 1, "reserve", {}, 1000, { ...noHooks, idempotent: false }).catch((e: unknown) => e);
+      expect((error as NetError).code).toBe(code);
+      expect(b.calls).toBe(0);
+    }
+  });
+
+  test("is retried when the first upstream surely never ran it (not connected, or refused it while draining)", async () => {
+    for (const error of [new NetError("unavailable", "connection refused"), new NetError("remote", "draining", "shutting_down")]) {
+      const a = scripted(1, async () => {
+        throw error;
+      });
+      const b = scripted(2, async () => ({ done: true }));
+      expect(await forward([a, b], clientIdPolicy(), 1, "reserve", {}, 1000, { ...noHooks, idempotent: false })).toEqual({ done: true });
+    }
+  });
+});
+
 describe("with in-flight limits", () => {
   test("a request finds every live upstream full, waits in the queue, and goes out when a slot frees", async () => {
     const a = scripted(1, async () => ({ result: 4 }));

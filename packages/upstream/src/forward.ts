@@ -6,10 +6,22 @@ import type { Upstream } from "./member.ts";
 export interface ForwardHooks {
   /** What the upstreams are, for errors: "no reverse proxy available". */
   readonly noun: string;
+  /**
+   * The request may be sent twice without harm (sqrt, reads; a write with an idempotency key).
+   * Otherwise it is retried only when it surely never reached a handler. Default: true.
+   */
+  readonly idempotent?: boolean;
   /** With in-flight limits: where a request waits when every live upstream is full. */
   readonly admission?: Admission | undefined;
   /** Called before each attempt; `previous` is set when this attempt is a retry after that failure. */
   onAttempt(upstream: Upstream, previous?: { upstream: Upstream; error: NetError }): void;
+}
+
+/** Operations that may be sent twice without harm; others are retried only when surely not handled. */
+const IDEMPOTENT_OPS = new Set(["sqrt"]);
+
+export function isIdempotent(op: string): boolean {
+  return IDEMPOTENT_OPS.has(op);
 }
 
 /** No attempt gets less than this, however little budget is left for retries. */
@@ -67,6 +79,7 @@ async function retry(
     const { error } = last;
     last.upstream.failed(error);
     if (!(error instanceof NetError) || !error.retryable) throw error;
+    if (hooks.idempotent === false && !neverHandled(error)) throw error;
     tried.add(last.upstream);
     if (attempt > MAX_ATTEMPTS) throw new RequestError("unavailable", `${MAX_ATTEMPTS} attempts failed; last: ${last.upstream.label}: ${error.message}`);
     if (deadline - performance.now() <= 0) throw new RequestError("timeout", `deadline passed (${error.message})`);
@@ -82,6 +95,15 @@ async function retry(
       last = { upstream, error: next };
     }
   }
+}
+
+/**
+ * The upstream did not run the request: it was never sent (not connected), or the upstream refused
+ * it before handling (draining, overloaded, nothing behind it). A lost connection or a timeout may
+ * have come after the handler ran.
+ */
+function neverHandled(error: NetError): boolean {
+  return error.code === "unavailable" || (error.code === "remote" && error.retryable);
 }
 
 /**

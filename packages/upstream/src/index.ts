@@ -1,5 +1,5 @@
 export { UpstreamError, type UpstreamErrorCode } from "./errors.ts";
-export { type ForwardHooks, MAX_ATTEMPTS, forward, innerBudget } from "./forward.ts";
+export { type ForwardHooks, MAX_ATTEMPTS, forward, innerBudget, isIdempotent } from "./forward.ts";
 export { DEFAULT_HEALTH, type HealthOptions } from "./health.ts";
 export type { Upstream } from "./member.ts";
 export { type Candidate, type Policy, type PolicyDeps, type PolicyFactory, SYSTEM_DEPS } from "./policy.ts";
