@@ -23,11 +23,15 @@ const REPETITIONS = 5;
 const KILLS_EACH = 10;
 const HANGS_EACH = 3;
 const HEALTH_ROUNDS = 3;
-/** The cost of health checking at the same load: the default, checks off, and checks after every 100 requests too. */
+/**
+ * The cost of health checking and of failover at the same load: the default, checks off, checks
+ * after every 100 requests too, and the default while its servers are killed in turn.
+ */
 const HEALTH_VARIANTS: Variant[] = [
   { label: "checks every 1 s (default)", binDir: ROOT, args: [] },
   { label: "checks off", binDir: ROOT, args: ["--health-interval", "0"] },
   { label: "checks every 1 s and every 100 requests", binDir: ROOT, args: ["--health-every", "100"] },
+  { label: "default, a server SIGKILLed every 500 ms", binDir: ROOT, args: [], killServerEveryMs: 500 },
 ];
 const RESPAWN_LOG_LEVEL = "info";
 

@@ -61,7 +61,7 @@ export function renderReport(r: BenchReport): string {
     `"Machine busy" and "other processes" are medians over the windows, in % of all ${r.machine.cores} cores, from /proc/stat: ` +
       `"other processes" is CPU used by anything that is neither the measured processes nor the generator (another test run on the same machine skews every number here).`,
     "",
-    `Ratio chain/direct of the medians: **${ratio.toFixed(2)}×** (target ≥ ${TARGET_RATIO.toFixed(2)}×: ${ratio >= TARGET_RATIO ? "met" : "not met"}); ` +
+    `Ratio chain/direct of the medians: **${ratio.toFixed(3)}×** (target ≥ ${TARGET_RATIO.toFixed(2)}×: ${ratio >= TARGET_RATIO ? "met" : "not met"}); ` +
       `per interleaved pair: ${pairRatios.map((x) => x.toFixed(2)).join(", ")}.`,
     "",
     `**CPU per request** (utime + stime from /proc/<pid>/stat in 1/${r.ticksPerSecond} s ticks, read at the start and end of each measured window, ` +
@@ -74,7 +74,8 @@ export function renderReport(r: BenchReport): string {
     "",
     cpuSummary(t, r.machine.cores),
     "",
-    `**Cost of health checking** at the same load (the chain as above, three fleets that differ only in their health flags, ` +
+    `**Cost of health checking and failover** at the same load (the chain as above; fleets that differ only in their health flags, and one whose servers are SIGKILLed in turn ` +
+      `while it is measured, so every request in flight on a dying server is retried on another; CPU is not comparable for that one, as the killed processes' time is lost; ` +
       `${r.healthCost[0]?.rps.length ?? 0} rounds of one run each after one discarded run each, interleaved with the order rotating; medians):`,
     "",
     "| fleet | req/s | vs default | fleet CPU µs / request | load balancer | proxies | servers | errors |",
@@ -105,7 +106,7 @@ export function renderReport(r: BenchReport): string {
   ];
   const warnings = [...t.warnings, ...r.respawn.warnings, ...r.hang.warnings];
   if (warnings.length > 0) lines.push("", "Warnings from this run:", "", ...warnings.map((w) => `- ${w}`));
-  lines.push("", `Reproduce: \`${r.command}\` (builds the binaries, then runs \`bun scripts/bench.ts\`; about a minute).`);
+  lines.push("", `Reproduce: \`${r.command}\` (builds the binaries, then runs \`bun scripts/bench.ts\`; about three minutes).`);
   return lines.join("\n");
 }
 
@@ -140,8 +141,9 @@ function respawnRow(label: string, samples: RespawnSample[]): string {
 
 function variantRow(v: VariantResult, base: VariantResult | undefined): string {
   const ratio = base === undefined ? Number.NaN : median(v.rps) / median(base.rps);
-  const roles = (["load_balancer", "reverse_proxy", "server"] as const).map((role) => median(v.byRole[role]).toFixed(2)).join(" | ");
-  return `| ${v.variant.label} | ${int(median(v.rps))} | ${ratio.toFixed(2)}× | ${median(v.us).toFixed(2)} | ${roles} | ${v.errors} |`;
+  const killing = v.variant.killServerEveryMs !== undefined;
+  const cpu = killing ? "– | – | – | –" : `${median(v.us).toFixed(2)} | ${(["load_balancer", "reverse_proxy", "server"] as const).map((role) => median(v.byRole[role]).toFixed(2)).join(" | ")}`;
+  return `| ${v.variant.label} | ${int(median(v.rps))} | ${ratio.toFixed(2)}× | ${cpu} | ${v.errors} |`;
 }
 
 function hangRow(label: string, samples: HangSample[]): string {

@@ -17,6 +17,8 @@ export interface Variant {
   binDir: string;
   /** Extra watchdog flags. */
   args: string[];
+  /** SIGKILL a server of this fleet (in rotation) every this many ms while it is measured: the cost of failover and retries. */
+  killServerEveryMs?: number;
 }
 
 export type Role = "load_balancer" | "reverse_proxy" | "server";
@@ -51,7 +53,8 @@ export async function compareVariants(
         const fleet = fleets[i]!;
         const result = results[i]!;
         const members = processesIn(fleet.runDir).filter((m) => m.kind !== "watchdog");
-        const r = await runLoad({ ...shape, address: fleetSocket.loadBalancer(fleet.runDir), cpuPids: members.map((m) => m.pid) });
+        const stopKilling = result.variant.killServerEveryMs === undefined ? undefined : killServers(fleet.runDir, result.variant.killServerEveryMs);
+        const r = await runLoad({ ...shape, address: fleetSocket.loadBalancer(fleet.runDir), cpuPids: members.map((m) => m.pid) }).finally(() => stopKilling?.());
         const usOf = (role?: Role) =>
           ((members.filter((m) => role === undefined || m.kind === role).reduce((n, m) => n + (r.cpuTicks[m.pid] ?? 0), 0) / ticksPerSecond) * 1e6) / r.requests;
         result.rps.push(r.rps);
@@ -75,6 +78,24 @@ export function summarise(results: readonly VariantResult[]): string[] {
     const vs = base && r !== base ? `; vs ${base.variant.label}: throughput ${(median(r.rps) / median(base.rps)).toFixed(3)}×, CPU ${(median(r.us) / median(base.us)).toFixed(3)}×` : "";
     return `${r.variant.label}: median ${Math.round(median(r.rps)).toLocaleString("en-US")} req/s, ${median(r.us).toFixed(2)} µs/request (${roles})${vs}`;
   });
+}
+
+/** Kills the fleet's servers one after another, every `everyMs`; returns how to stop. */
+function killServers(runDir: string, everyMs: number): () => void {
+  let next = 0;
+  const timer = setInterval(() => {
+    const servers = processesIn(runDir)
+      .filter((m) => m.kind === "server")
+      .sort((a, b) => a.id - b.id);
+    const victim = servers[next++ % Math.max(1, servers.length)];
+    if (victim === undefined) return;
+    try {
+      process.kill(victim.pid, "SIGKILL");
+    } catch {
+      // Already gone: its replacement is starting.
+    }
+  }, everyMs);
+  return () => clearInterval(timer);
 }
 
 async function startVariant(variant: Variant, runDir: string): Promise<{ runDir: string; stop(): void }> {
