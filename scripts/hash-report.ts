@@ -13,6 +13,7 @@
  * (from a seeded PRNG, so every run prints the same table).
  */
 import { parseArgs } from "node:util";
+import { seededRandom } from "@switchyard/testing/random";
 import { consistentHash } from "../packages/upstream/src/policies/consistent-hash.ts";
 import { HASH_NAMES } from "../packages/upstream/src/policies/hash-functions.ts";
 import { ipHash } from "../packages/upstream/src/policies/ip-hash.ts";
@@ -49,15 +50,10 @@ const VARIANTS: Variant[] = [
 /** The hashing policies use neither randomness nor time. */
 const DEPS: PolicyDeps = { random: () => 0, now: () => 0 };
 
-/** mulberry32: repeatable 6-digit request ids. */
+/** Repeatable 6-digit request ids, like the seed's R_id. */
 function requestIds(count: number, seed: number): number[] {
-  let a = seed >>> 0;
-  return Array.from({ length: count }, () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return 100_000 + Math.floor((((x ^ (x >>> 14)) >>> 0) / 4294967296) * 900_000);
-  });
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, () => 100_000 + Math.floor(random() * 900_000));
 }
 
 function measure(variant: Variant, n: number, keys: readonly number[]): Measure {

@@ -7,4 +7,4 @@ export { type NumberedAddress, parseAddressFlag, parseInteger, parseMillis, pars
 export { formatFloat } from "./format.ts";
 export { type Drainable, type RoleOptions, runRole } from "./supervise.ts";
 export { type HopArgs, type HopConfig, POLICY_NAMES, checkPolicy, hopArgs, resolveHopConfig } from "./hop-config.ts";
-export { DEFAULT_MAX_QUEUE, type Tuning, type TuningArgs, resolveTuning, tuningArgs, tuningFlags } from "./tuning.ts";
+export { type Tuning, type TuningArgs, resolveTuning, tuningArgs, tuningFlags } from "./tuning.ts";

@@ -59,18 +59,6 @@ export async function within<T>(promise: Promise<T>, what: string, timeoutMs = 1
   }
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Awaits a rejection and returns the error; fails if the promise resolves. */
 export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -181,3 +169,5 @@ export function useSocketSandbox(defaultSocket: string) {
     unix: (name = defaultSocket): Address => ({ kind: "unix", path: (tmp as ReturnType<typeof makeTempDir>).sock(name) }),
   };
 }
+
+export { seededRandom } from "@switchyard/testing/random";

@@ -115,9 +115,7 @@ export class Peer {
   reconnectNow(): void {
     if (this.stateValue !== "down" || this.retryTimer === null) return;
     clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    this.stateValue = "connecting"; // Silent, as in lost(): only real transitions are reported.
-    this.connect();
+    this.redial();
   }
 
   close(): void {
@@ -247,11 +245,15 @@ export class Peer {
     }
     this.setState("down", reason);
     this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (this.stateValue !== "down") return;
-      this.stateValue = "connecting"; // Silent: only real transitions are reported.
-      this.connect();
+      if (this.stateValue === "down") this.redial();
+      else this.retryTimer = null;
     }, this.backoff.next());
+  }
+
+  private redial(): void {
+    this.retryTimer = null;
+    this.stateValue = "connecting"; // Silent: only real transitions are reported.
+    this.connect();
   }
 
   private setState(state: PeerState, reason: string): void {

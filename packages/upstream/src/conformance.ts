@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { seededRandom } from "@switchyard/testing/random";
 import type { LoadStats } from "@switchyard/wire";
 import type { Candidate, Policy, PolicyDeps, PolicyFactory } from "./policy.ts";
 import { PolicyParams } from "./policies/params.ts";
@@ -14,18 +15,11 @@ export function fakeUpstream(n: number, available = true, inflight = 0): FakeUps
   return { n, available, inflight, load: undefined };
 }
 
-/** Deterministic randomness (mulberry32) and a clock the test moves. */
+/** Deterministic randomness and a clock the test moves. */
 export function testDeps(seed = 1): PolicyDeps & { advance(ms: number): void } {
-  let a = seed >>> 0;
   let t = 0;
   return {
-    random() {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let x = a;
-      x = Math.imul(x ^ (x >>> 15), x | 1);
-      x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-    },
+    random: seededRandom(seed),
     now: () => t,
     advance(ms) {
       t += ms;

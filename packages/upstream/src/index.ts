@@ -3,6 +3,6 @@ export { type ForwardHooks, MAX_ATTEMPTS, forward, innerBudget, isIdempotent } f
 export { DEFAULT_HEALTH, type HealthOptions } from "./health.ts";
 export type { Upstream } from "./member.ts";
 export { type Candidate, type Policy, type PolicyDeps, type PolicyFactory, SYSTEM_DEPS } from "./policy.ts";
-export { POLICIES, createPolicy, validatePolicySpec } from "./policies/index.ts";
+export { POLICIES, createPolicy } from "./policies/index.ts";
 export { type Pool, type PoolOptions, createPool } from "./pool.ts";
 export { type Tier, type TierOptions, createTier } from "./tier.ts";

@@ -17,18 +17,6 @@ export const SAMPLES: readonly Message[] = [
   { t: "ctl", kind: "ready" },
 ];
 
-/** Deterministic PRNG (mulberry32): the same seed gives the same sequence on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Runs `run` and returns what it threw; fails the test if it did not throw. */
 export function catchError(run: () => unknown): unknown {
   try {
@@ -38,3 +26,5 @@ export function catchError(run: () => unknown): unknown {
   }
   throw new Error("expected the call to throw");
 }
+
+export { seededRandom } from "@switchyard/testing/random";

@@ -41,9 +41,3 @@ export function createPolicy(spec: string, deps: PolicyDeps = SYSTEM_DEPS): Poli
   }
   return policy;
 }
-
-/** Checks a spec without keeping the policy (for flag validation in processes that only pass it on). */
-export function validatePolicySpec(spec: string): string {
-  createPolicy(spec);
-  return spec;
-}
