@@ -1,0 +1,5 @@
+export { HttpClientError, type HttpClientErrorCode } from "./errors.ts";
+export { type ForwardedInfo, HOP_BY_HOP, addForwarded, newRequestId, stripHopByHop } from "./headers.ts";
+export { type HealthResult, checkHealth, parseLoad } from "./health.ts";
+export { Origin } from "./origin.ts";
+export type { OriginOptions, UpstreamRequest, UpstreamResponse } from "./types.ts";
