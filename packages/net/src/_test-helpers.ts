@@ -92,6 +92,19 @@ export async function rawClient(path: string): Promise<RawClient> {
   let isClosed = false;
   let read = 0;
   let wake: (() => void) | null = null;
+  // What the kernel did not take yet, written on `drain`: a big write (stream chunks) is taken in parts.
+  const unsent: Uint8Array[] = [];
+  const flush = (socket: Socket<undefined>) => {
+    while (unsent.length > 0) {
+      const bytes = unsent[0]!;
+      const written = socket.write(bytes);
+      if (written < bytes.length) {
+        unsent[0] = bytes.subarray(Math.max(0, written));
+        return;
+      }
+      unsent.shift();
+    }
+  };
   const reader = new FrameReader({
     onMessage: (message) => {
       messages.push(message);
@@ -102,6 +115,9 @@ export async function rawClient(path: string): Promise<RawClient> {
   const handlers = {
     data(_socket: Socket<undefined>, chunk: Uint8Array) {
       reader.push(chunk);
+    },
+    drain(socket: Socket<undefined>) {
+      flush(socket);
     },
     close() {
       isClosed = true;
@@ -117,7 +133,8 @@ export async function rawClient(path: string): Promise<RawClient> {
     closed: closed.promise,
     isClosed: () => isClosed,
     write(bytes) {
-      socket.write(bytes);
+      unsent.push(bytes);
+      if (unsent.length === 1) flush(socket);
     },
     async next(what = "a frame from the listener") {
       const deadline = performance.now() + 10_000;

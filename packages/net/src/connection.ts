@@ -1,6 +1,8 @@
 import type { Socket, SocketHandler } from "bun";
 import { type DecodeOptions, FrameReader, type Hello, type Message, type WireError } from "@switchyard/wire";
+import { NetError } from "./errors.ts";
 import { FrameWriter } from "./frame-writer.ts";
+import { StreamTable } from "./stream-table.ts";
 
 export interface ConnectionEvents {
   onMessage(conn: Connection, message: Message): void;
@@ -31,6 +33,8 @@ export class Connection {
   closed = false;
   /** Reading is paused until the other side takes our backlog (see socketHandlers). */
   readsPaused = false;
+  /** The streamed bodies on this connection; null until the first one (see streamTable). */
+  streams: StreamTable | null = null;
   private ending = false;
   /** The timer of `end()` that drops a peer which stopped reading; cleared once the connection is gone. */
   private giveUp: Timer | null = null;
@@ -48,6 +52,8 @@ export class Connection {
       onMessage: (message) => this.events.onMessage(this, message),
       onError: (error, fatal) => {
         this.send({ t: "err", id: error.requestId, code: error.code, message: error.message });
+        // A bad frame about a stream (a chunk over the limit, …) ends that stream rather than leaving it to stall.
+        if (error.requestId !== 0) this.streams?.failId(error.requestId, new NetError("aborted", `bad frame for stream ${error.requestId}: ${error.message}`));
         this.events.onWireError?.(this, error, fatal);
         if (fatal) this.end();
       },
@@ -58,6 +64,12 @@ export class Connection {
     this.writer.send(message);
   }
 
+  /** The connection's streams, created on first use; `idleMs` applies to every stream on it. */
+  streamTable(idleMs: number): StreamTable {
+    this.streams ??= new StreamTable((message) => this.writer.send(message), idleMs);
+    return this.streams;
+  }
+
   /**
    * Flushes what is queued, then closes the write side; `close` follows when the other side is done.
    * Nothing the other side sends after this is acted on (its frames are not even decoded).
@@ -66,6 +78,8 @@ export class Connection {
     if (this.closed || this.ending) return;
     this.ending = true;
     this.reader.stop();
+    // Before the flush, so the other side is told which of its streams broke off.
+    this.streams?.closeAll(new NetError("connection_lost", "the connection is closing"));
     this.writer.flush();
     // Last answers may still wait for `drain`: end once they are out, or give up on a peer that stopped reading.
     this.giveUp = setTimeout(() => {
@@ -94,6 +108,7 @@ export class Connection {
     this.clearGiveUp();
     this.reader.stop();
     this.writer.close();
+    this.streams?.closeAll(new NetError("connection_lost", `connection closed (${reason})`));
     this.events.onClose(this, reason);
   }
 

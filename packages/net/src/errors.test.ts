@@ -14,6 +14,7 @@ describe("NetError.retryable", () => {
     ["remote", "internal", false],
     ["remote", undefined, false],
     ["closed", undefined, false],
+    ["aborted", undefined, false],
     ["bad_address", undefined, false],
     ["address_in_use", undefined, false],
   ];

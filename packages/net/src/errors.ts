@@ -6,6 +6,7 @@ export type NetErrorCode =
   | "connection_lost" // the connection closed with the request in flight
   | "timeout" // the deadline passed
   | "closed" // the peer object was closed by its owner
+  | "aborted" // a streamed body broke off: its source failed, it was cancelled, or the other side broke the flow-control rules
   | "remote"; // the other side answered with an error frame: see `remoteCode`
 
 export class NetError extends Error {

@@ -7,3 +7,5 @@ export { FrameWriter } from "./frame-writer.ts";
 export { type Listener, type ListenerOptions, type RequestHandler, listen } from "./listener.ts";
 export { Peer, type PeerOptions, type PeerState } from "./peer.ts";
 export { probe } from "./probe.ts";
+export { STREAM_IDLE_MS, Streamed } from "./streamed.ts";
+export { STREAM_CHUNK, STREAM_WINDOW } from "@switchyard/wire";

@@ -15,6 +15,8 @@ import { type Address, formatAddress } from "./address.ts";
 import { Connection, socketHandlers } from "./connection.ts";
 import { NetError, RequestError } from "./errors.ts";
 import { probe } from "./probe.ts";
+import { OutStream } from "./stream-out.ts";
+import { STREAM_IDLE_MS, Streamed } from "./streamed.ts";
 
 export type RequestHandler = (request: Request, conn: Connection) => unknown;
 
@@ -26,8 +28,14 @@ export interface ListenerOptions {
   maxFrame?: number;
   /** How requests are decoded; a hop passes `lazyRequests` so bodies it only forwards stay bytes. */
   decode?: DecodeOptions;
-  /** Answers one request: return (or resolve to) the response body, throw RequestError for an error answer. */
+  /**
+   * Answers one request: return (or resolve to) the response body, or a Streamed to stream it;
+   * throw RequestError for an error answer. A streamed request body is `request.stream`; left
+   * unread when the handler is done, it is cancelled.
+   */
   handle: RequestHandler;
+  /** A streamed body (either way) that makes no progress for this long is aborted; default STREAM_IDLE_MS. */
+  streamIdleMs?: number;
   onHello?(remote: Hello, conn: Connection): void;
   onControl?(message: Control, conn: Connection): void;
   onClose?(conn: Connection): void;
@@ -61,16 +69,58 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
   let accepting = true;
   const ourHello: Hello = { t: "hello", v: PROTOCOL_VERSION, role: options.role, id: options.id };
   const problem = (text: string) => options.onProblem?.(text);
+  const streamIdleMs = options.streamIdleMs ?? STREAM_IDLE_MS;
 
   const finish = () => {
     stats.inflight--;
     if (stats.inflight === 0) for (const wake of idleWaiters) wake();
   };
 
+  /** The request's streamed body, as `request.stream` (not enumerable, like rawBody: never sent on). */
+  const receiveBody = (conn: Connection, request: Request) => {
+    const { readable } = conn.streamTable(streamIdleMs).receive(request.id);
+    Object.defineProperty(request, "stream", { value: readable, enumerable: false, writable: true, configurable: true });
+    return readable;
+  };
+
+  /** The head goes now, the body as the client grants credit; the request is in flight until the body ended. */
+  const answerStreamed = (conn: Connection, request: Request, answer: Streamed) => {
+    if (conn.closed) {
+      answer.body.cancel(new NetError("connection_lost", "the client's connection closed")).catch(() => {});
+      finish();
+      return;
+    }
+    try {
+      conn.send({ t: "res", id: request.id, streamed: true, body: answer.head });
+    } catch (error) {
+      stats.errors++;
+      const message = `answer to ${request.op} could not be encoded: ${(error as Error).message}`;
+      problem(message);
+      conn.send({ t: "err", id: request.id, code: "internal", message });
+      answer.body.cancel(new NetError("aborted", message)).catch(() => {});
+      finish();
+      return;
+    }
+    new OutStream(request.id, answer.body, finish).start(conn.streamTable(streamIdleMs));
+  };
+
+  /** A request body the handler did not start reading is cancelled, so the client stops sending it. */
+  const discardUnread = (body: ReadableStream<Uint8Array>) => {
+    if (!body.locked) body.cancel(new NetError("aborted", "the handler answered without reading the request body")).catch(() => {});
+  };
+
   const runRequest = (conn: Connection, request: Request) => {
     stats.inflight++;
     stats.total++;
+    const upload = request.streamed === true ? receiveBody(conn, request) : undefined;
     const ok = (body: unknown) => {
+      if (body instanceof Streamed) {
+        answerStreamed(conn, request, body);
+        // After the answer started: an answer that streams the request body back has locked it by now.
+        if (upload !== undefined) discardUnread(upload);
+        return;
+      }
+      if (upload !== undefined) discardUnread(upload);
       finish();
       if (conn.closed) return;
       try {
@@ -84,6 +134,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
       }
     };
     const fail = (error: unknown) => {
+      if (upload !== undefined) discardUnread(upload);
       finish();
       stats.errors++;
       const code =
@@ -145,6 +196,12 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
         return conn.send({ t: "pong", id: message.id, stats: { ...stats } });
       case "ctl":
         return options.onControl?.(message, conn);
+      case "data":
+      case "credit":
+      case "cancel":
+      case "abort":
+        // For a stream this connection has (any more); a frame for an unknown id is ignored.
+        return conn.streams?.onFrame(message);
       case "hello":
         return problem("a second hello on one connection was ignored");
       default:

@@ -1,9 +1,21 @@
-import { type Control, DEFAULT_MAX_FRAME, encodeBody, type Hello, type LoadStats, type Message, PROTOCOL_VERSION } from "@switchyard/wire";
+import {
+  type Control,
+  DEFAULT_MAX_FRAME,
+  encodeBody,
+  type Hello,
+  type LoadStats,
+  type Message,
+  PROTOCOL_VERSION,
+  type Request,
+  type Response,
+} from "@switchyard/wire";
 import { type Address, formatAddress } from "./address.ts";
 import { type BackoffOptions, createBackoff } from "./backoff.ts";
 import type { Connection } from "./connection.ts";
 import { dial } from "./dial.ts";
 import { NetError } from "./errors.ts";
+import { OutStream } from "./stream-out.ts";
+import { STREAM_IDLE_MS, Streamed } from "./streamed.ts";
 
 export type PeerState = "connecting" | "open" | "draining" | "down" | "closed";
 
@@ -19,6 +31,8 @@ export interface PeerOptions {
   backoff?: BackoffOptions;
   /** Resolve requests with the answer's bytes (RawBody), for a hop that passes answers on unread. */
   rawResponses?: boolean;
+  /** A streamed body (either way) that makes no progress for this long is aborted; default STREAM_IDLE_MS. */
+  streamIdleMs?: number;
   /** false: a lost connection is final (the child's lifeline to its watchdog). */
   reconnect?: boolean;
   /** Called once per transition (down → open, open → down, …) with a human reason. */
@@ -30,6 +44,8 @@ interface Pending {
   resolve(body: unknown): void;
   reject(error: NetError): void;
   deadline: number;
+  /** The request's streamed body, being sent or waiting for the connection to open. */
+  upload?: OutStream;
 }
 
 const SWEEP_MS = 20;
@@ -45,6 +61,8 @@ export class Peer {
   private stateValue: PeerState = "connecting";
   private readonly pending = new Map<number, Pending>();
   private queued: Message[] = [];
+  /** Streamed request bodies that wait for the upstream's hello before their first byte is read. */
+  private unstarted: OutStream[] = [];
   private nextId = 1;
   private sweeper: Timer | null = null;
   private retryTimer: Timer | null = null;
@@ -72,19 +90,54 @@ export class Peer {
     return this.pending.size;
   }
 
-  /** Sends `op` and resolves to the response body; rejects with NetError. */
-  /** `key` (the client id) travels in the envelope, so hops can route without decoding the body. */
-  request(op: string, body: unknown, timeoutMs = this.options.timeoutMs ?? 5000, key?: number): Promise<unknown> {
+  /**
+   * Sends `op` and resolves to the response body, or to a Streamed when the upstream streams its
+   * answer; rejects with NetError. `key` (the client id) travels in the envelope, so hops can route
+   * without decoding the body. With `stream`, `body` is the head and `stream` follows as the rest of
+   * the body (see requestStreamed). `timeoutMs` runs until the answer's head arrives.
+   */
+  request(op: string, body: unknown, timeoutMs = this.options.timeoutMs ?? 5000, key?: number, stream?: ReadableStream<Uint8Array>): Promise<unknown> {
     const state = this.stateValue;
     if (state !== "open" && state !== "connecting") {
       return Promise.reject(new NetError("unavailable", `${formatAddress(this.address)} is ${state}`));
     }
+    if (stream !== undefined) return this.requestStreamed(op, body, timeoutMs, key, stream);
     const id = this.allocateId();
     return new Promise((resolve, reject) => {
       // Send first: a body MessagePack cannot carry throws here, rejecting this promise with nothing left pending.
       this.send(key === undefined ? { t: "req", id, op, body, ttl: timeoutMs } : { t: "req", id, op, key, body, ttl: timeoutMs });
       this.pending.set(id, { resolve, reject, deadline: performance.now() + timeoutMs });
       this.armSweeper();
+    });
+  }
+
+  /**
+   * The source is read only once the upstream's hello arrived, so a request that fails before
+   * then (not connected, connection lost or refused, timed out) has not touched `stream`: failing
+   * with "unavailable", it may be sent elsewhere with the same stream.
+   */
+  private requestStreamed(op: string, body: unknown, timeoutMs: number, key: number | undefined, stream: ReadableStream<Uint8Array>): Promise<unknown> {
+    if (stream.locked) return Promise.reject(new NetError("aborted", "the request body stream is already being read (a stream can be sent only once)"));
+    const id = this.allocateId();
+    return new Promise((resolve, reject) => {
+      const request: Request = { t: "req", id, op, body, ttl: timeoutMs, streamed: true };
+      if (key !== undefined) request.key = key;
+      this.send(request);
+      // The deadline runs from the end of the upload, as nginx's proxy_read_timeout: a large or slow
+      // body may take longer than any answer should; a stalled one is caught by the stream's idle timeout.
+      const entry: Pending = { resolve, reject, deadline: Number.POSITIVE_INFINITY };
+      entry.upload = new OutStream(id, stream, (failure) => {
+        if (failure === null) entry.deadline = performance.now() + timeoutMs;
+        // A body that broke off fails the request; one the upstream declined to read does not (its answer follows).
+        if (failure === null || this.pending.get(id) !== entry) return;
+        this.pending.delete(id);
+        // "aborted" whatever the cause: the body was (partly) read, so no other upstream can be given it.
+        reject(failure.code === "aborted" ? failure : new NetError("aborted", `the request body broke off: ${failure.message}`));
+      });
+      this.pending.set(id, entry);
+      this.armSweeper();
+      if (this.stateValue === "open" && this.conn !== null) entry.upload.start(this.streamsOf(this.conn));
+      else this.unstarted.push(entry.upload);
     });
   }
 
@@ -123,9 +176,10 @@ export class Peer {
     this.setState("closed", "closed by owner");
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.clearHelloTimer();
+    // Requests first, so they fail as "closed"; end() then breaks off the streams still running.
+    this.failAll("closed", "peer closed");
     this.conn?.end();
     this.conn = null;
-    this.failAll("closed", "peer closed");
   }
 
   private allocateId(): number {
@@ -175,6 +229,14 @@ export class Peer {
     conn.remote = hello;
     this.backoff.reset();
     if (this.stateValue === "connecting") this.setState("open", "connected");
+    // Started here, before any later frame is read: the upstream's credit or cancel for them finds them.
+    const uploads = this.unstarted;
+    this.unstarted = [];
+    for (const upload of uploads) upload.start(this.streamsOf(conn));
+  }
+
+  private streamsOf(conn: Connection) {
+    return conn.streamTable(this.options.streamIdleMs ?? STREAM_IDLE_MS);
   }
 
   /** Gives up on `conn`, counting it as one loss (one retry), and closes it. */
@@ -199,9 +261,13 @@ export class Peer {
       case "res":
       case "pong": {
         const entry = this.pending.get(message.id);
-        if (!entry) return; // Answer to a request that already timed out.
+        if (!entry) {
+          // Answer to a request that already timed out: a streamed one must not wait for a reader.
+          if (message.t === "res" && message.streamed === true) conn.send({ t: "cancel", id: message.id, code: "cancelled", message: "nobody waits for this answer any more" });
+          return;
+        }
         this.pending.delete(message.id);
-        entry.resolve(message.t === "res" ? message.body : message.stats);
+        entry.resolve(message.t !== "res" ? message.stats : message.streamed === true ? this.receiveStreamed(conn, message) : message.body);
         return;
       }
       case "err": {
@@ -212,9 +278,18 @@ export class Peer {
         const entry = this.pending.get(message.id);
         if (!entry) return;
         this.pending.delete(message.id);
-        entry.reject(new NetError("remote", message.message, message.code));
+        const error = new NetError("remote", message.message, message.code);
+        // The upstream has given its answer: the rest of the body would go nowhere.
+        entry.upload?.abort(error);
+        entry.reject(error);
         return;
       }
+      case "data":
+      case "credit":
+      case "cancel":
+      case "abort":
+        conn.streams?.onFrame(message);
+        return;
       case "hello":
         this.onHello(conn, message);
         return;
@@ -227,6 +302,11 @@ export class Peer {
       default:
         return; // req/ping from a server: not something a client answers.
     }
+  }
+
+  /** The head of a streamed answer: its body is read from the Streamed's stream as the chunks come. */
+  private receiveStreamed(conn: Connection, message: Response): Streamed {
+    return new Streamed(message.body, this.streamsOf(conn).receive(message.id).readable);
   }
 
   private onClose(conn: Connection, reason: string): void {
@@ -271,10 +351,23 @@ export class Peer {
 
   private failAll(code: "connection_lost" | "closed", message: string): void {
     this.queued = [];
+    this.unstarted = [];
     if (this.pending.size === 0) return;
     const entries = [...this.pending.values()];
     this.pending.clear();
-    for (const entry of entries) entry.reject(new NetError(code, message));
+    for (const entry of entries) {
+      // A streamed request whose body was never read surely never ran: it may go elsewhere.
+      const unread = entry.upload !== undefined && !entry.upload.started && code === "connection_lost";
+      const error = new NetError(unread ? "unavailable" : code, message);
+      entry.upload?.abort(error);
+      entry.reject(error);
+    }
+  }
+
+  /** A started upload tells the upstream itself; one still waiting for the hello only has its head out. */
+  private abortUpload(id: number, upload: OutStream, error: NetError): void {
+    if (!upload.started) this.send({ t: "abort", id, code: error.code, message: error.message });
+    upload.abort(error);
   }
 
   private armSweeper(): void {
@@ -287,7 +380,9 @@ export class Peer {
     for (const [id, entry] of this.pending) {
       if (entry.deadline <= now) {
         this.pending.delete(id);
-        entry.reject(new NetError("timeout", `no answer from ${formatAddress(this.address)} within the deadline`));
+        const error = new NetError("timeout", `no answer from ${formatAddress(this.address)} within the deadline`);
+        if (entry.upload !== undefined) this.abortUpload(id, entry.upload, error);
+        entry.reject(error);
       }
     }
     if (this.pending.size === 0 && this.sweeper !== null) {

@@ -15,6 +15,13 @@ export const SAMPLES: readonly Message[] = [
   { t: "goaway", reason: "shutting down" },
   { t: "ctl", kind: "add", data: { servers: 2 } },
   { t: "ctl", kind: "ready" },
+  { t: "req", id: 12, op: "http", key: 3, body: { method: "PUT", target: "/up" }, ttl: 900, streamed: true },
+  { t: "res", id: 12, body: { status: 200 }, streamed: true },
+  { t: "data", id: 12, chunk: new Uint8Array([1, 2, 3]) },
+  { t: "data", id: 12, chunk: new Uint8Array(0), end: true },
+  { t: "credit", id: 12, bytes: 131_072 },
+  { t: "cancel", id: 12, code: "cancelled", message: "the reader went away" },
+  { t: "abort", id: 12, code: "timeout", message: "no progress for 30000 ms" },
 ];
 
 /** Runs `run` and returns what it threw; fails the test if it did not throw. */

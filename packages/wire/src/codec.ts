@@ -55,12 +55,21 @@ export function decodeBody(bytes: Uint8Array, options: DecodeOptions = {}, start
     // The body stays where it was read: every socket read is a fresh ArrayBuffer (see FrameReader),
     // so its bytes remain valid as long as the message lives.
     const at = envelope.bodyStart;
-    if (envelope.t === "res") return { t: "res", id: envelope.id, body: options.rawResponses ? new RawBody(bytes, at, end) : unpackValue(bytes, at, end) };
-    if (options.lazyRequests) return new LazyRequest(envelope.id, envelope.op, envelope.key, envelope.ttl, new RawBody(bytes, at, end));
+    if (envelope.t === "res") {
+      const response: Response = { t: "res", id: envelope.id, body: options.rawResponses ? new RawBody(bytes, at, end) : unpackValue(bytes, at, end) };
+      if (envelope.streamed) response.streamed = true;
+      return response;
+    }
+    if (options.lazyRequests) {
+      const lazy = new LazyRequest(envelope.id, envelope.op, envelope.key, envelope.ttl, new RawBody(bytes, at, end));
+      if (envelope.streamed) lazy.streamed = true;
+      return lazy;
+    }
     // Requests keep their body's bytes too, to be passed on as they are.
     const request: Request = { t: "req", id: envelope.id, op: envelope.op, body: unpackValue(bytes, at, end) };
     if (envelope.key !== undefined) request.key = envelope.key;
     if (envelope.ttl !== undefined) request.ttl = envelope.ttl;
+    if (envelope.streamed) request.streamed = true;
     // Not enumerable: local to this process, never serialised or compared as a field.
     Object.defineProperty(request, "rawBody", { value: new RawBody(bytes, at, end), enumerable: false });
     return request;
@@ -68,9 +77,16 @@ export function decodeBody(bytes: Uint8Array, options: DecodeOptions = {}, start
   return validateMessage(unpackValue(bytes, start, end));
 }
 
+/** The value a RawBody holds (a hop that must read an answer it usually passes on unread). */
+export function decodeValue(raw: RawBody): unknown {
+  return unpackValue(raw.source, raw.start, raw.end);
+}
+
 /** A request whose body is decoded on first read (a bad body then throws WireError "bad_frame"). */
 class LazyRequest implements Request {
   readonly t = "req";
+  // Declared, not initialised: an ordinary request's object stays as small as before.
+  declare streamed?: boolean;
   private decoded: { value: unknown } | undefined;
 
   constructor(

@@ -14,9 +14,12 @@ const hot: Array<Request | Response> = [
   { t: "req", id: 42, op: "rooms", body: ["reserve", "SA318", "8:30-9:30", "Monday"], ttl: 1 },
   { t: "req", id: 43, op: "sqrt", key: 107, body: { client: 107, value: 2 }, ttl: 9500 },
   { t: "req", id: 44, op: "sqrt", key: 0xffff_ffff, body: 1 },
+  { t: "req", id: 45, op: "http", key: 9, body: { method: "PUT" }, ttl: 30_000, streamed: true },
+  { t: "req", id: 46, op: "http", body: null, streamed: true },
   { t: "res", id: 0, body: { result: 4 } },
   { t: "res", id: 7, body: null },
   { t: "res", id: 8, body: "x".repeat(70_000) },
+  { t: "res", id: 9, body: { status: 200 }, streamed: true },
 ];
 
 describe("the canonical req/res layout", () => {
@@ -85,6 +88,35 @@ describe("passing bodies through", () => {
   test("a RawBody in a message that takes the general path is written as the value it holds", () => {
     const message: Request = { t: "req", id: 6, op: "ünïcode", body: new RawBody(other.pack({ a: 1 })) };
     expect(unpack(encodeBody(message))).toEqual({ t: "req", id: 6, op: "ünïcode", body: { a: 1 } });
+  });
+});
+
+describe("streamed heads", () => {
+  test("streamed: false is written as absent, and the frame is as small as an ordinary one", () => {
+    const plain = encodeBody({ t: "res", id: 3, body: 1 });
+    expect(encodeBody({ t: "res", id: 3, body: 1, streamed: false })).toEqual(plain);
+    expect(decodeBody(plain)).toEqual({ t: "res", id: 3, body: 1 });
+  });
+
+  test("a streamed res keeps its head as bytes with rawResponses, like any other", () => {
+    const answer = decodeBody(encodeBody({ t: "res", id: 4, body: { status: 200 }, streamed: true }), { rawResponses: true }) as Response;
+    expect(answer.streamed).toBe(true);
+    expect(answer.body).toBeInstanceOf(RawBody);
+    expect(unpack((answer.body as RawBody).bytes)).toEqual({ status: 200 });
+  });
+
+  test("a streamed req decodes lazily too, keeping its routing fields", () => {
+    const bytes = encodeBody({ t: "req", id: 5, op: "http", key: 7, body: { method: "PUT" }, ttl: 50, streamed: true });
+    const request = decodeBody(bytes, { lazyRequests: true }) as Request;
+    expect([request.id, request.key, request.ttl, request.streamed, request.body]).toEqual([5, 7, 50, true, { method: "PUT" }]);
+  });
+
+  test("a canonical head whose streamed flag is not true is left to the general path, which rejects it", () => {
+    const bytes = encodeBody({ t: "res", id: 6, body: 1, streamed: true });
+    bytes[bytes.indexOf(0xc3)] = 0xc2; // true becomes false: not canonical, but valid
+    expect(decodeBody(bytes)).toEqual({ t: "res", id: 6, body: 1, streamed: false });
+    bytes[bytes.indexOf(0xc2)] = 0x01; // a number: a bad_message for request 6
+    expect(() => decodeBody(bytes)).toThrow("res.streamed must be a boolean");
   });
 });
 

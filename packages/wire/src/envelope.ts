@@ -2,8 +2,8 @@ import { WireError } from "./errors.ts";
 import type { Request, Response } from "./messages.ts";
 
 // The canonical layout Switchyard writes for its two hot messages, field by field:
-//   req: fixmap(4-6) "t" "req" "id" uint32 "op" fixstr [ "key" uint32 ] [ "ttl" float64 ] "body" <value>
-//   res: fixmap(3)   "t" "res" "id" uint32 "body" <value>
+//   req: fixmap(4-7) "t" "req" "id" uint32 "op" fixstr [ "key" uint32 ] [ "ttl" float64 ] [ "streamed" true ] "body" <value>
+//   res: fixmap(3-4) "t" "res" "id" uint32 [ "streamed" true ] "body" <value>
 // Writing and reading it by hand costs a fraction of a general encoder, and leaves the body as
 // bytes; anything else (other messages, frames from another MessagePack library) takes the
 // general path in codec.ts.
@@ -15,6 +15,8 @@ const OP_KEY = [0xa2, 0x6f, 0x70];
 const KEY_KEY = [0xa3, 0x6b, 0x65, 0x79];
 const TTL_KEY = [0xa3, 0x74, 0x74, 0x6c];
 const BODY_KEY = [0xa4, 0x62, 0x6f, 0x64, 0x79];
+const STREAMED_KEY = [0xa8, 0x73, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x65, 0x64];
+const TRUE = 0xc3;
 const UINT32 = 0xce;
 const FLOAT64 = 0xcb;
 const MAX_FIXSTR = 31;
@@ -26,7 +28,7 @@ const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
-/** Bytes before the body of a canonical res; a req's depends on its op and optional fields. */
+/** Bytes before the body of a canonical res without `streamed`; a req's depends on its op and optional fields. */
 const RES_HEAD = 1 + T_KEY.length + RES.length + ID_KEY.length + 5 + BODY_KEY.length;
 
 const isUint32 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffff_ffff;
@@ -37,7 +39,7 @@ const isUint32 = (v: unknown): v is number => Number.isInteger(v) && (v as numbe
  * messages in tests, is encoded faithfully by the general path.
  */
 export function fitsEnvelope(message: Request | Response): boolean {
-  if (!isUint32(message.id)) return false;
+  if (!isUint32(message.id) || (message.streamed !== undefined && typeof message.streamed !== "boolean")) return false;
   if (message.t === "res") return true;
   const op: unknown = message.op;
   if (typeof op !== "string" || op.length === 0 || op.length > MAX_FIXSTR) return false;
@@ -47,8 +49,9 @@ export function fitsEnvelope(message: Request | Response): boolean {
 
 /** Bytes of `message`'s envelope before its body (the message must fit, see fitsEnvelope). */
 export function envelopeHeadSize(message: Request | Response): number {
-  if (message.t === "res") return RES_HEAD;
-  return RES_HEAD + OP_KEY.length + 1 + message.op.length + (message.key === undefined ? 0 : KEY_KEY.length + 5) + (message.ttl === undefined ? 0 : TTL_KEY.length + 9);
+  const streamed = message.streamed === true ? STREAMED_KEY.length + 1 : 0;
+  if (message.t === "res") return RES_HEAD + streamed;
+  return RES_HEAD + streamed + OP_KEY.length + 1 + message.op.length + (message.key === undefined ? 0 : KEY_KEY.length + 5) + (message.ttl === undefined ? 0 : TTL_KEY.length + 9);
 }
 
 /**
@@ -57,7 +60,8 @@ export function envelopeHeadSize(message: Request | Response): number {
  */
 export function writeEnvelopeHead(message: Request | Response, out: Uint8Array, at: number): number {
   const req = message.t === "req" ? message : undefined;
-  out[at++] = 0x80 | (req ? 4 + (req.key === undefined ? 0 : 1) + (req.ttl === undefined ? 0 : 1) : 3);
+  const streamed = message.streamed === true;
+  out[at++] = 0x80 | ((req ? 4 + (req.key === undefined ? 0 : 1) + (req.ttl === undefined ? 0 : 1) : 3) + (streamed ? 1 : 0));
   at = put(out, at, T_KEY);
   at = put(out, at, req ? REQ : RES);
   at = put(out, at, ID_KEY);
@@ -77,6 +81,10 @@ export function writeEnvelopeHead(message: Request | Response, out: Uint8Array, 
       f64[0] = req.ttl;
       for (let i = 0; i < 8; i++) out[at++] = f64Bytes[LITTLE_ENDIAN ? 7 - i : i]!;
     }
+  }
+  if (streamed) {
+    at = put(out, at, STREAMED_KEY);
+    out[at++] = TRUE;
   }
   return put(out, at, BODY_KEY);
 }
@@ -109,6 +117,8 @@ export interface Envelope {
   op: string;
   key: number | undefined;
   ttl: number | undefined;
+  /** Data frames with this id carry the rest of the body. */
+  streamed: boolean;
   /** The body is b[bodyStart, end): an offset, not a view (see RawBody). */
   bodyStart: number;
 }
@@ -116,7 +126,7 @@ export interface Envelope {
 /** Reads a canonical req or res from b[start, end); undefined for any other layout (the general decoder takes it). */
 export function readEnvelope(b: Uint8Array, start = 0, end = b.length): Envelope | undefined {
   const fields = b[start]! & 0x0f;
-  if ((b[start]! & 0xf0) !== 0x80 || fields < 3 || fields > 6 || end - start < RES_HEAD + 1) return undefined;
+  if ((b[start]! & 0xf0) !== 0x80 || fields < 3 || fields > 7 || end - start < RES_HEAD + 1) return undefined;
   let at = start + 1;
   const match = (bytes: number[]) => {
     for (let i = 0; i < bytes.length; i++) if (b[at + i] !== bytes[i]) return false;
@@ -159,7 +169,13 @@ export function readEnvelope(b: Uint8Array, start = 0, end = b.length): Envelope
       at += 8;
     }
   }
-  const expected = kind === "res" ? 3 : 4 + (key === undefined ? 0 : 1) + (ttl === undefined ? 0 : 1);
+  let streamed = false;
+  // One byte compared on the hot path: "streamed" and "body" differ in their first (length) byte.
+  if (b[at] === STREAMED_KEY[0] && match(STREAMED_KEY)) {
+    if (b[at++] !== TRUE || at >= end) return undefined;
+    streamed = true;
+  }
+  const expected = (kind === "res" ? 3 : 4 + (key === undefined ? 0 : 1) + (ttl === undefined ? 0 : 1)) + (streamed ? 1 : 0);
   if (fields !== expected || !match(BODY_KEY) || at >= end) return undefined;
   if (kind === "req") {
     if (id === 0) throw new WireError("bad_message", "req.id must be an integer from 1 to 2^32-1");
@@ -167,5 +183,5 @@ export function readEnvelope(b: Uint8Array, start = 0, end = b.length): Envelope
       throw new WireError("bad_message", "req.ttl must be a positive number of ms, at most one day", id);
     }
   }
-  return { t: kind, id, op, key, ttl, bodyStart: at };
+  return { t: kind, id, op, key, ttl, streamed, bodyStart: at };
 }

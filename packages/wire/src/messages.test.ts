@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { WireError } from "./errors.ts";
-import { PROTOCOL_VERSION, validateMessage } from "./messages.ts";
+import { PROTOCOL_VERSION, STREAM_CHUNK, validateMessage } from "./messages.ts";
 import { catchError, SAMPLES } from "./_test-fixtures.ts";
 
 function rejection(value: unknown): WireError {
@@ -16,7 +16,7 @@ describe("validateMessage accepts", () => {
       expect(validateMessage(message)).toBe(message);
       kinds.add(message.t);
     }
-    expect([...kinds].sort()).toEqual(["ctl", "err", "goaway", "hello", "ping", "pong", "req", "res"]);
+    expect([...kinds].sort()).toEqual(["abort", "cancel", "credit", "ctl", "data", "err", "goaway", "hello", "ping", "pong", "req", "res"]);
   });
 
   const edges: [string, unknown][] = [
@@ -32,6 +32,11 @@ describe("validateMessage accepts", () => {
     ["goaway with an empty reason", { t: "goaway", reason: "" }],
     ["ctl with no data", { t: "ctl", kind: "ready" }],
     ["extra fields, kept for forward compatibility", { t: "ping", id: 1, future: true }],
+    ["req streamed: false", { t: "req", id: 1, op: "http", body: null, streamed: false }],
+    ["data with a chunk of the largest size", { t: "data", id: 1, chunk: new Uint8Array(STREAM_CHUNK) }],
+    ["data ending with an empty chunk", { t: "data", id: 1, chunk: new Uint8Array(0), end: true }],
+    ["credit of 2^32-1 bytes", { t: "credit", id: 0xffff_ffff, bytes: 0xffff_ffff }],
+    ["abort with an empty message", { t: "abort", id: 1, code: "aborted", message: "" }],
   ];
   for (const [name, value] of edges) {
     test(name, () => {
@@ -104,6 +109,23 @@ describe("validateMessage rejects", () => {
     ["ctl without kind", { t: "ctl" }, "ctl.kind must be a non-empty string", 0],
     ["ctl with an empty kind", { t: "ctl", kind: "" }, "ctl.kind must be a non-empty string", 0],
     ["ctl with a 65-character kind", { t: "ctl", kind: "k".repeat(65) }, "ctl.kind must be a non-empty string", 0],
+
+    ["req with a numeric streamed", { t: "req", id: 3, op: "http", streamed: 1 }, "req.streamed must be a boolean", 3],
+    ["res with a string streamed", { t: "res", id: 3, streamed: "yes" }, "res.streamed must be a boolean", 3],
+    ["data with id 0", { t: "data", id: 0, chunk: new Uint8Array(1) }, "data.id must be an integer from 1 to 2^32-1", 0],
+    ["data without chunk", { t: "data", id: 4, end: true }, `data.chunk must be binary of at most ${STREAM_CHUNK} bytes`, 4],
+    ["data with a string chunk", { t: "data", id: 4, chunk: "abc" }, `data.chunk must be binary of at most ${STREAM_CHUNK} bytes`, 4],
+    ["data with a chunk over the limit", { t: "data", id: 4, chunk: new Uint8Array(STREAM_CHUNK + 1) }, `data.chunk must be binary of at most ${STREAM_CHUNK} bytes`, 4],
+    ["data with a numeric end", { t: "data", id: 4, chunk: new Uint8Array(1), end: 1 }, "data.end must be a boolean", 4],
+    ["credit without bytes", { t: "credit", id: 4 }, "credit.bytes must be an integer from 1 to 2^32-1", 4],
+    ["credit of 0 bytes", { t: "credit", id: 4, bytes: 0 }, "credit.bytes must be an integer from 1 to 2^32-1", 4],
+    ["credit of a negative number of bytes", { t: "credit", id: 4, bytes: -65536 }, "credit.bytes must be an integer from 1 to 2^32-1", 4],
+    ["credit of a fractional number of bytes", { t: "credit", id: 4, bytes: 1.5 }, "credit.bytes must be an integer from 1 to 2^32-1", 4],
+    ["credit with id 0", { t: "credit", id: 0, bytes: 1 }, "credit.id must be an integer from 1 to 2^32-1", 0],
+    ["cancel without code", { t: "cancel", id: 4, message: "m" }, "cancel.code must be a non-empty string", 4],
+    ["cancel without message", { t: "cancel", id: 4, code: "x" }, "cancel.message must be a string", 4],
+    ["abort with id 0", { t: "abort", id: 0, code: "x", message: "m" }, "abort.id must be an integer from 1 to 2^32-1", 0],
+    ["abort with a numeric code", { t: "abort", id: 4, code: 1, message: "m" }, "abort.code must be a non-empty string", 4],
   ];
 
   for (const [name, value, message, requestId] of table) {
