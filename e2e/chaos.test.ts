@@ -213,7 +213,7 @@ afterEach(async () => {
 
 async function startQuietFleet(args: string[]): Promise<QuietFleet> {
   const runDir = makeTempDir("sy-chaos-");
-  const watchdog = new Spawned([binary("watchdog"), "--run-dir", runDir, ...args]);
+  const watchdog = new Spawned([binary("watchdog"), "--run-dir", runDir, "--http-port", "0", ...args]);
   const fleet: QuietFleet = { runDir, watchdog, address: `unix:${join(runDir, "load_balancer.sock")}` };
   quietFleets.push(fleet);
   // The watchdog starts the load balancer last, once every server and proxy reported ready.

@@ -57,7 +57,7 @@ for (const name of Object.keys(FLAGS) as BinaryName[]) {
 
 describe("bad flag values are usage errors too", () => {
   const cases: Array<[BinaryName, string[], string]> = [
-    ["watchdog", ["--proxies", "0"], "--proxies"],
+    ["watchdog", ["--proxies", "65"], "--proxies"],
     ["watchdog", ["--servers", "many"], "--servers"],
     ["server", ["--id", "1", "--work-ms", "-3"], "--work-ms"],
     ["server", ["--id", "x"], "--id"],

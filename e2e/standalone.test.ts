@@ -46,7 +46,7 @@ describe("a fleet assembled by hand", () => {
         startMember("reverse_proxy", ["--id", "1", "--listen", p1, "--upstreams", `1=${s1},2=${s2}`], dir),
         startMember("reverse_proxy", ["--id", "2", "--listen", p2, "--upstreams", `3=${s3}`], dir),
       ]);
-      const balancer = await startMember("load_balancer", ["--listen", lb, "--upstreams", `1=${p1},2=${p2}`], dir);
+      const balancer = await startMember("load_balancer", ["--listen", lb, "--upstreams", `1=${p1},2=${p2}`, "--http-port", "0"], dir);
 
       // Odd clients through Proxy #1 (Unix), even ones through Proxy #2 (TCP); several odd ones so both of Proxy #1's servers are likely used.
       const ids = [1, 2, 3, 4, 5, 7, 9, 11];

@@ -1,31 +1,67 @@
 import { type Logger, infoEnabled } from "@switchyard/log";
-import { RequestError } from "@switchyard/net";
-import { type Tier, createPolicy, createTier, forward, innerBudget, isIdempotent } from "@switchyard/upstream";
+import { RequestError, Streamed } from "@switchyard/net";
+import {
+  type ExternalPool,
+  type HttpExchangeRequest,
+  type HttpReply,
+  type Pool,
+  type Policy,
+  type Tier,
+  type Upstream,
+  createExternalPool,
+  createPolicy,
+  createTier,
+  forwardExternal,
+  forward,
+  innerBudget,
+  isIdempotent,
+  isIdempotentMethod,
+  randomRequestKey,
+  validateHttpResponse,
+} from "@switchyard/upstream";
+import { RawBody, decodeValue } from "@switchyard/wire";
 import type { BalancerConfig } from "./config.ts";
 
-/** Routes each client's requests to a reverse proxy by its policy (client id by default), failing over to another live proxy. */
-export function createBalancer(config: BalancerConfig, log: Logger): Promise<Tier> {
+export interface Balancer extends Tier {
+  /** Routes one HTTP request from the front door to the tier below and resolves to its answer. */
+  routeHttp(exchange: HttpExchangeRequest, key: number, client: string, stream: ReadableStream<Uint8Array> | undefined): Promise<HttpReply>;
+}
+
+/** Routes each client's requests to a reverse proxy (or, flat, a server) by its policy, failing over to another live one. */
+export async function createBalancer(config: BalancerConfig, log: Logger): Promise<Balancer> {
   const policy = createPolicy(config.policy);
   // The seed's sample session names the proxy a client would have used; only its rule has one.
   const seedRule = config.policy === "client-id";
-  return createTier({
+  const noun = config.flat ? "server" : "reverse proxy";
+  const tier = await createTier({
     listen: config.listen,
     role: "load_balancer",
     id: 0,
     log,
     upstreams: config.upstreams,
-    label: (n) => `Proxy #${n}`,
-    upstreamRole: "reverse_proxy",
+    label: (n) => (config.flat ? `Server #${n}` : `Proxy #${n}`),
+    upstreamRole: config.flat ? "server" : "reverse_proxy",
     health: config.health,
     limits: config.limits,
     handle: (pool) => (request) => {
+      if (request.op === "http") {
+        // An HTTP request that came over the wire: it carries its key, or gets a request id.
+        const key = request.key ?? randomRequestKey();
+        return forward(pool.members, policy, key, "http", request.rawBody ?? request.body, innerBudget(request.ttl, config.timeoutMs), {
+          noun,
+          admission: pool.admission,
+          idempotent: false,
+          stream: request.stream,
+          onAttempt: (upstream, previous) => previous && log.warn(`${previous.upstream.label} failed (${previous.error.message}). Retrying on ${upstream.label}`),
+        });
+      }
       // Route on the envelope's key when the client sent one: the body then stays undecoded bytes.
       const client = request.key ?? (request.body as { client?: unknown } | null)?.client;
       if (typeof client !== "number" || !Number.isSafeInteger(client) || client < 1) {
         throw new RequestError("bad_request", "client must be a positive integer");
       }
       return forward(pool.members, policy, client, request.op, request.rawBody ?? request.body, innerBudget(request.ttl, config.timeoutMs), {
-        noun: "reverse proxy",
+        noun,
         admission: pool.admission,
         idempotent: isIdempotent(request.op),
         onAttempt(upstream, previous) {
@@ -45,4 +81,50 @@ export function createBalancer(config: BalancerConfig, log: Logger): Promise<Tie
       });
     },
   });
+  // The flat topology of seeds/001: HTTP goes straight to external upstreams when there are any.
+  const external =
+    config.external.length > 0 ? createExternalPool({ urls: config.external, health: config.health, healthPath: config.healthPath, log }) : undefined;
+  return {
+    ...tier,
+    routeHttp: external ? externalRouter(external, policy, config, log) : wireRouter(tier.pool, policy, config, log, noun),
+    async drain(timeoutMs) {
+      await tier.drain(timeoutMs);
+      external?.close();
+    },
+  };
+}
+
+function externalRouter(external: ExternalPool, policy: Policy, config: BalancerConfig, log: Logger): Balancer["routeHttp"] {
+  return (exchange, key, client, stream) => {
+    const describe = () => `${exchange.method} ${exchange.target} from ${client}`;
+    return forwardExternal(external.members, policy, key, exchange, stream, config.timeoutMs, {
+      onAttempt(member, previous) {
+        if (previous) log.warn(`${previous.member.label} failed (${previous.error.message}). Retrying ${describe()} on ${member.label}`);
+        else if (infoEnabled(log)) log.info(`${describe()}. Forwarding to ${member.label}`);
+      },
+    });
+  };
+}
+
+function wireRouter(pool: Pool, policy: Policy, config: BalancerConfig, log: Logger, noun: string): Balancer["routeHttp"] {
+  return async (exchange, key, client, stream) => {
+    const describe = () => `${exchange.method} ${exchange.target} from ${client}`;
+    const answer = await forward(pool.members, policy, key, "http", exchange, config.timeoutMs, {
+      noun,
+      admission: pool.admission,
+      idempotent: isIdempotentMethod(exchange.method),
+      stream,
+      onAttempt(upstream: Upstream, previous) {
+        if (previous) log.warn(`${previous.upstream.label} failed (${previous.error.message}). Retrying ${describe()} on ${upstream.label}`);
+        else if (infoEnabled(log)) log.info(`${describe()}. Forwarding to ${upstream.label}`);
+      },
+    });
+    if (answer instanceof Streamed) return { response: validateHttpResponse(readHead(answer.head)), stream: answer.body };
+    return { response: validateHttpResponse(readHead(answer)) };
+  };
+}
+
+/** An answer's head as it came from the tier below: the bytes a hop did not decode, or a value. */
+function readHead(head: unknown): unknown {
+  return head instanceof RawBody ? decodeValue(head) : head;
 }

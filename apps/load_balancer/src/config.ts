@@ -1,12 +1,39 @@
-import { type HopArgs, type HopConfig, fleetSocket, resolveHopConfig, resolveRunDir } from "@switchyard/cli";
+import { ADMIN_TOKEN_ENV, type HopArgs, type HopConfig, type HttpKeyRule, fleetSocket, parseAdminToken, parseHttpKey, parseInteger, resolveHopConfig, resolveRunDir } from "@switchyard/cli";
 
-/** Clients connect to `listen` (default <run-dir>/load_balancer.sock, which `./client` finds by itself); upstreams are the reverse proxies. */
-export type BalancerConfig = HopConfig;
+/** Clients connect to `listen` (default <run-dir>/load_balancer.sock, which `./client` finds by itself). */
+export interface BalancerConfig extends HopConfig {
+  /** The upstreams are servers, not reverse proxies: the flat topology of seeds 001/002. */
+  flat: boolean;
+  /** The HTTP front door (seeds/002's port 5000), or undefined with --http-port off. */
+  http: { host: string; port: number } | undefined;
+  /** --admin-token: /add and /rm need `Authorization: Bearer <token>`; without it they answer loopback clients only. */
+  adminToken: string | undefined;
+  /** What an HTTP request is routed on. */
+  httpKey: HttpKeyRule;
+}
 
 export interface BalancerArgs extends HopArgs {
   "run-dir"?: string;
+  flat?: boolean;
+  "http-port"?: string;
+  "http-host"?: string;
+  "admin-token"?: string;
+  "http-key"?: string;
 }
 
-export function resolveBalancerConfig(args: BalancerArgs): BalancerConfig {
-  return resolveHopConfig(args, fleetSocket.loadBalancer(resolveRunDir(args["run-dir"])), 8000, "client-id");
+/** The seed's port. */
+export const DEFAULT_HTTP_PORT = 5000;
+
+/** Flags over the environment over defaults; the admin token may come from $SWITCHYARD_ADMIN_TOKEN (the watchdog passes it so). */
+export function resolveBalancerConfig(args: BalancerArgs, env: Record<string, string | undefined> = process.env): BalancerConfig {
+  const hop = resolveHopConfig(args, fleetSocket.loadBalancer(resolveRunDir(args["run-dir"])), 8000, "client-id");
+  const token = args["admin-token"] !== undefined ? parseAdminToken("--admin-token", args["admin-token"]) : parseAdminToken(`$${ADMIN_TOKEN_ENV}`, env[ADMIN_TOKEN_ENV] || undefined);
+  const policyName = hop.policy.split(":")[0];
+  return {
+    ...hop,
+    flat: args.flat === true,
+    http: args["http-port"] === "off" ? undefined : { host: args["http-host"] ?? "127.0.0.1", port: args["http-port"] === undefined ? DEFAULT_HTTP_PORT : parseInteger("--http-port", args["http-port"], 0, 65535) },
+    adminToken: token,
+    httpKey: parseHttpKey("--http-key", args["http-key"] ?? (policyName === "ip-hash" ? "address" : "request")),
+  };
 }

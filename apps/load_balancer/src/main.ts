@@ -1,38 +1,45 @@
 import { commonArgs, hopArgs, runCli, runRole } from "@switchyard/cli";
 import { createLogger } from "@switchyard/log";
 import { formatAddress } from "@switchyard/net";
-import { createBalancer } from "./balancer.ts";
-import { resolveBalancerConfig } from "./config.ts";
+import { DEFAULT_HTTP_PORT, resolveBalancerConfig } from "./config.ts";
+import { createLoadBalancer } from "./load-balancer.ts";
 
 await runCli({
   name: "load_balancer",
-  description: "Switchyard load balancer: routes client requests to reverse proxies by client id",
+  description: "Switchyard load balancer: routes wire clients and HTTP requests to reverse proxies (or, flat, to servers)",
   args: {
     upstreams: {
       type: "string",
       valueHint: "list",
-      description: "The reverse proxies as N=ADDRESS pairs: 1=unix:/tmp/p1.sock,2=tcp://10.0.0.7:7100",
-      required: true,
+      description: "The reverse proxies (with --flat: the servers) as N=ADDRESS pairs: 1=unix:/tmp/p1.sock,2=tcp://10.0.0.7:7100",
     },
-    listen: { type: "string", valueHint: "address", description: "Where clients connect (default <run-dir>/load_balancer.sock)" },
-    "timeout-ms": { type: "string", valueHint: "ms", description: "Budget of a request that carries none (default 8000)" },
+    flat: { type: "boolean", description: "The upstreams are servers: the flat topology of seeds 001/002 (default: reverse proxies)" },
+    listen: { type: "string", valueHint: "address", description: "Where wire clients connect (default <run-dir>/load_balancer.sock)" },
+    "http-port": { type: "string", valueHint: "port", description: `The HTTP front door's port; 0: any free port; off: no HTTP (default ${DEFAULT_HTTP_PORT})` },
+    "http-host": { type: "string", valueHint: "host", description: "The address the HTTP front door binds (default 127.0.0.1)" },
+    "http-key": { type: "string", valueHint: "rule", description: "What HTTP requests are routed on: request (a random id each), address, header:NAME (default request; address for ip-hash)" },
+    "admin-token": { type: "string", valueHint: "token", description: "/add and /rm need 'Authorization: Bearer <token>' (default: no token, loopback clients only)" },
+    "timeout-ms": { type: "string", valueHint: "ms", description: "Budget of a request that carries none, and of every HTTP request (default 8000)" },
     control: { type: "string", valueHint: "address", description: "The watchdog's control socket (set by the watchdog)" },
     ...hopArgs,
     ...commonArgs,
   },
-  epilogue: "Example: load_balancer --listen unix:/tmp/lb.sock --upstreams 1=unix:/tmp/p1.sock,2=unix:/tmp/p2.sock",
+  repeatable: ["upstream"],
+  epilogue: `HTTP endpoints: GET /rep[?verbose=1], POST /add, DELETE /rm, GET /heartbeat; any other path is routed to a server.
+Example: load_balancer --listen unix:/tmp/lb.sock --upstreams 1=unix:/tmp/p1.sock,2=unix:/tmp/p2.sock --http-port 5000`,
   async run(args) {
     const config = resolveBalancerConfig(args);
     const log = createLogger({ role: "Load Balancer", level: config.logLevel, format: config.logFormat });
-    await runRole({
+    const lb = await runRole({
       log,
       role: "load_balancer",
       id: 0,
       listen: config.listen,
       control: config.control,
-      create: () => createBalancer(config, log),
+      create: () => createLoadBalancer(config, log),
     });
-    const proxies = config.upstreams.map((u) => `#${u.n}`).join(", ");
-    log.info(`Started. Listening on ${formatAddress(config.listen)}; proxies ${proxies}`);
+    const upstreams = config.upstreams.map((u) => `#${u.n}`).join(", ") || "none yet";
+    const http = lb.httpUrl ? `; HTTP on ${lb.httpUrl}` : "";
+    log.info(`Started. Listening on ${formatAddress(config.listen)}; ${config.flat ? "servers" : "proxies"} ${upstreams}${http}`);
   },
 });

@@ -13,7 +13,6 @@ await runCli({
       type: "string",
       valueHint: "list",
       description: "This proxy's servers as N=ADDRESS pairs: 1=unix:/tmp/s1.sock,2=tcp://10.0.0.5:7001",
-      required: true,
     },
     listen: { type: "string", valueHint: "address", description: "Where to listen (default <run-dir>/reverse_proxy-<id>.sock)" },
     "timeout-ms": { type: "string", valueHint: "ms", description: "Budget of a request that carries none (default 5000)" },
@@ -21,6 +20,7 @@ await runCli({
     ...hopArgs,
     ...commonArgs,
   },
+  repeatable: ["upstream"],
   epilogue: "Example: reverse_proxy --id 1 --listen unix:/tmp/p1.sock --upstreams 1=unix:/tmp/s1.sock,2=unix:/tmp/s2.sock",
   async run(args) {
     const config = resolveProxyConfig(args);

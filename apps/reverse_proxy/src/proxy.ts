@@ -1,13 +1,21 @@
 import { type Logger, infoEnabled } from "@switchyard/log";
 import { RequestError } from "@switchyard/net";
-import { type Tier, createPolicy, createTier, forward, innerBudget, isIdempotent } from "@switchyard/upstream";
+import { type Tier, createExternalPool, createPolicy, createTier, forward, innerBudget, isIdempotent } from "@switchyard/upstream";
+import type { Request } from "@switchyard/wire";
 import type { ProxyConfig } from "./config.ts";
+import { createHttpRoute } from "./http.ts";
 import { illegalValueReason } from "./legality.ts";
 
-/** Validates sqrt values (answering -1 to illegal ones) and forwards the rest to a server of its own. */
-export function createProxy(config: ProxyConfig, log: Logger): Promise<Tier> {
+/**
+ * Validates sqrt values (answering -1 to illegal ones) and forwards the rest to a server of its own;
+ * HTTP requests go to its external upstreams when it has any.
+ */
+export async function createProxy(config: ProxyConfig, log: Logger): Promise<Tier> {
   const policy = createPolicy(config.policy);
-  return createTier({
+  const external =
+    config.external.length > 0 ? createExternalPool({ urls: config.external, health: config.health, healthPath: config.healthPath, log }) : undefined;
+  let route: ((request: Request) => Promise<unknown>) | undefined;
+  const tier = await createTier({
     listen: config.listen,
     role: "reverse_proxy",
     id: config.id,
@@ -18,6 +26,7 @@ export function createProxy(config: ProxyConfig, log: Logger): Promise<Tier> {
     health: config.health,
     limits: config.limits,
     handle: (pool) => (request) => {
+      if (request.op === "http") return (route ??= createHttpRoute({ pool, external, policy, timeoutMs: config.timeoutMs, log }))(request);
       const body = request.body as { client?: unknown; value?: unknown } | null;
       const client = body?.client;
       if (typeof client !== "number" || !Number.isSafeInteger(client) || client < 1) {
@@ -41,4 +50,12 @@ export function createProxy(config: ProxyConfig, log: Logger): Promise<Tier> {
       });
     },
   });
+  if (external === undefined) return tier;
+  return {
+    ...tier,
+    async drain(timeoutMs) {
+      await tier.drain(timeoutMs);
+      external.close();
+    },
+  };
 }

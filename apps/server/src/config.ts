@@ -4,6 +4,8 @@ import { CliError, type LogOptions, fleetSocket, parseAddressFlag, parseInteger,
 export interface ServerConfig extends LogOptions {
   /** Global server number: "Server #3". */
   id: number;
+  /** The replica's name in /rep ("Server 3", or a name given to /add). */
+  name: string;
   listen: Address;
   /** Simulated work per request, in ms; waits without blocking other requests. */
   workMs: number;
@@ -13,6 +15,7 @@ export interface ServerConfig extends LogOptions {
 
 export interface ServerArgs {
   id?: string;
+  name?: string;
   listen?: string;
   "work-ms"?: string;
   control?: string;
@@ -21,12 +24,15 @@ export interface ServerArgs {
   "log-format"?: string;
 }
 
-/** Defaults: --listen is server-<id>.sock in the run directory; no simulated work. */
+/** Defaults: --name is "Server <id>"; --listen is server-<id>.sock in the run directory; no simulated work. */
 export function resolveServerConfig(args: ServerArgs): ServerConfig {
   if (args.id === undefined) throw new CliError("--id is required (the server's number, e.g. --id 3)");
   const id = parseInteger("--id", args.id, 1, 0xffff_ffff);
+  const name = args.name ?? `Server ${id}`;
+  if (!/^[A-Za-z0-9 ._-]{1,63}$/.test(name)) throw new CliError(`--name must be 1 to 63 letters, digits, spaces, '.', '_' or '-', got "${name}"`);
   return {
     id,
+    name,
     listen: args.listen ? parseAddressFlag("--listen", args.listen) : parseAddress(fleetSocket.server(resolveRunDir(args["run-dir"]), id)),
     workMs: args["work-ms"] === undefined ? 0 : parseMillis("--work-ms", args["work-ms"]),
     control: args.control ? parseAddressFlag("--control", args.control) : undefined,

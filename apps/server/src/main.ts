@@ -6,9 +6,10 @@ import { createServer } from "./server.ts";
 
 await runCli({
   name: "server",
-  description: "Switchyard server: answers square-root requests over the wire protocol",
+  description: "Switchyard server: answers square-root requests and the HTTP endpoints /home and /heartbeat over the wire protocol",
   args: {
     id: { type: "string", description: "This server's number, as in the logs (Server #N)", valueHint: "n", required: true },
+    name: { type: "string", valueHint: "name", description: "The replica's name in the load balancer's /rep (default \"Server <id>\")" },
     listen: { type: "string", valueHint: "address", description: "Where to listen: unix:/path.sock or tcp://host:port (default <run-dir>/server-<id>.sock)" },
     "work-ms": { type: "string", valueHint: "ms", description: "Simulated work per request, without blocking other requests (default 0)" },
     control: { type: "string", valueHint: "address", description: "The watchdog's control socket (set by the watchdog)" },
@@ -20,6 +21,7 @@ await runCli({
     const role = `Server #${config.id}`;
     const log = createLogger({ role, level: config.logLevel, format: config.logFormat });
     await runRole({ log, role: "server", id: config.id, listen: config.listen, control: config.control, create: () => createServer(config, log) });
-    log.info(`Started. Listening on ${formatAddress(config.listen)}`);
+    const named = config.name === `Server ${config.id}` ? "" : ` as ${config.name}`;
+    log.info(`Started${named}. Listening on ${formatAddress(config.listen)}`);
   },
 });

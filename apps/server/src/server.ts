@@ -1,8 +1,10 @@
 import { formatFloat } from "@switchyard/cli";
 import { type Logger, infoEnabled } from "@switchyard/log";
 import { type Listener, RequestError, listen } from "@switchyard/net";
+import { validateHttpRequest } from "@switchyard/upstream";
 import type { Request } from "@switchyard/wire";
 import type { ServerConfig } from "./config.ts";
+import { createHttpEndpoints } from "./http.ts";
 import { validateSqrtRequest } from "./sqrt.ts";
 
 export interface Server {
@@ -11,7 +13,7 @@ export interface Server {
   drain(timeoutMs: number): Promise<void>;
 }
 
-/** The square-root service of seeds/000. */
+/** The square-root service of seeds/000 and the HTTP endpoints of seeds/002. */
 export async function createServer(config: ServerConfig, log: Logger): Promise<Server> {
   const sqrt = (request: Request) => {
     const { client, value } = validateSqrtRequest(request.body);
@@ -21,13 +23,22 @@ export async function createServer(config: ServerConfig, log: Logger): Promise<S
     return Bun.sleep(config.workMs).then(() => ({ result }));
   };
 
+  const endpoints = createHttpEndpoints(config.id);
+  const http = (request: Request) => {
+    const exchange = validateHttpRequest(request.body);
+    const answer = endpoints.answer(exchange);
+    if (infoEnabled(log)) log.info(`${exchange.method} ${exchange.target}. Returning ${answer.status}.`);
+    return answer;
+  };
+
   const listener = await listen({
     address: config.listen,
     role: "server",
     id: config.id,
     handle(request) {
       if (request.op === "sqrt") return sqrt(request);
-      throw new RequestError("unknown_op", `unknown operation "${request.op}" (this server answers: sqrt)`);
+      if (request.op === "http") return http(request);
+      throw new RequestError("unknown_op", `unknown operation "${request.op}" (this server answers: sqrt, http)`);
     },
     onProblem: (text) => log.warn(text),
   });

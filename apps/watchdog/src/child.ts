@@ -11,7 +11,19 @@ export interface ChildOptions {
   restartPolicy?: RestartPolicyOptions;
   /** The process died unexpectedly (`false`) or reported ready again after a death (`true`). */
   onLifecycle?(spec: ChildSpec, alive: boolean): void;
+  /** It exited with a configuration error before it was ever ready: it is not restarted (see `failure`). */
+  onFatal?(spec: ChildSpec): void;
 }
+
+/** What /rep shows: first start, serving, dead or not yet back after a death, being stopped. */
+export type ChildState = "starting" | "up" | "restarting" | "stopping";
+
+/**
+ * Exit codes that say "this configuration cannot work" (sysexits.h): EX_CONFIG (78, e.g. the load
+ * balancer's HTTP port is taken) and EX_USAGE (64, a flag the binary does not know). Restarting
+ * would only loop; before a child was ever ready they are fatal.
+ */
+const CONFIG_EXIT_CODES = new Set([64, 78]);
 
 /** "SIGKILL" or "exit code 3": how a process ended. */
 export function describeExit(proc: Subprocess): string {
@@ -28,7 +40,7 @@ export class SupervisedChild {
   /** Settles when the current process has exited and its last output lines are relayed. */
   private ended: Promise<void> = Promise.resolve();
   private readonly log: Logger;
-  private readonly restarts;
+  private readonly backoff;
   private readonly restartWindowMs: number;
   private readonly readyTimeoutMs: number;
   private stopping = false;
@@ -37,15 +49,22 @@ export class SupervisedChild {
   private restartTimer: Timer | null = null;
   private readyWaiters: Array<() => void> = [];
   private isReady = false;
+  private everReady = false;
+  private respawns = 0;
+  private stopped: Promise<void> | null = null;
+  private fatal: string | null = null;
+  private readyData: Record<string, unknown> = {};
   private readonly onLifecycle: ChildOptions["onLifecycle"];
+  private readonly onFatal: ChildOptions["onFatal"];
 
   constructor(options: ChildOptions) {
     this.onLifecycle = options.onLifecycle;
+    this.onFatal = options.onFatal;
     this.spec = options.spec;
     this.log = options.log;
     this.readyTimeoutMs = options.readyTimeoutMs;
     const policy = options.restartPolicy ?? DEFAULT_RESTART_POLICY;
-    this.restarts = createRestartPolicy(policy);
+    this.backoff = createRestartPolicy(policy);
     this.restartWindowMs = policy.windowMs;
   }
 
@@ -54,6 +73,28 @@ export class SupervisedChild {
   }
   get ready(): boolean {
     return this.isReady;
+  }
+  /** The pid of the process while it runs; null while dead or not yet spawned. */
+  get runningPid(): number | null {
+    const proc = this.proc;
+    return proc && proc.exitCode === null && proc.signalCode === null ? proc.pid : null;
+  }
+  get state(): ChildState {
+    if (this.stopping) return "stopping";
+    if (this.isReady) return "up";
+    return this.everReady || this.respawns > 0 ? "restarting" : "starting";
+  }
+  /** How many times it was re-created after a death. */
+  get restarts(): number {
+    return this.respawns;
+  }
+  /** Why it was given up on ("exit code 78 before it was ever ready"), or null. */
+  get failure(): string | null {
+    return this.fatal;
+  }
+  /** What it said in its last `ready`: its pid, where it listens, the load balancer its HTTP URL. */
+  get readyInfo(): Readonly<Record<string, unknown>> {
+    return this.readyData;
   }
 
   /** Spawns the process; the returned promise resolves when it reports ready (or at once if stopping). */
@@ -69,9 +110,11 @@ export class SupervisedChild {
   }
 
   /** The child said `ready` on the control socket. */
-  markReady(pid: number): void {
+  markReady(pid: number, data: Record<string, unknown> = {}): void {
     if (this.proc?.pid !== pid || this.isReady) return;
     this.isReady = true;
+    this.everReady = true;
+    this.readyData = data;
     if (this.readyTimer) clearTimeout(this.readyTimer);
     if (this.diedAt !== null) {
       this.log.info(`${this.spec.label} is back (pid ${pid}, serving ${Math.round(performance.now() - this.diedAt)} ms after its death)`);
@@ -89,8 +132,13 @@ export class SupervisedChild {
     for (const wake of this.readyWaiters.splice(0)) wake();
   }
 
-  /** SIGTERM, wait up to `timeoutMs` for it to drain and exit, then SIGKILL. */
-  async stop(timeoutMs: number): Promise<void> {
+  /** SIGTERM, wait up to `timeoutMs` for it to drain and exit, then SIGKILL. Once: a second SIGTERM would make it skip draining. */
+  stop(timeoutMs: number): Promise<void> {
+    this.stopped ??= this.terminate(timeoutMs);
+    return this.stopped;
+  }
+
+  private async terminate(timeoutMs: number): Promise<void> {
     this.retire();
     const proc = this.proc;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return this.ended;
@@ -120,7 +168,8 @@ export class SupervisedChild {
     this.isReady = false;
     let proc: Subprocess<"ignore", "pipe", "pipe">;
     try {
-      proc = Bun.spawn([this.spec.binary, ...this.spec.args], {
+      proc = Bun.spawn([this.spec.binary, ...this.spec.args()], {
+        ...(this.spec.env ? { env: { ...process.env, ...this.spec.env } } : {}),
         stdin: "ignore",
         // Each child has its own pipes and the watchdog relays whole lines (see log-relay.ts).
         stdout: "pipe",
@@ -157,13 +206,20 @@ export class SupervisedChild {
     if (this.readyTimer) clearTimeout(this.readyTimer);
     this.isReady = false;
     if (this.stopping) return;
+    if (!this.everReady && proc.exitCode !== null && CONFIG_EXIT_CODES.has(proc.exitCode)) {
+      this.fatal = `${describeExit(proc)} before it was ever ready`;
+      this.retire();
+      this.onFatal?.(this.spec);
+      return;
+    }
     this.diedAt ??= performance.now();
     this.log.warn(`${this.spec.label} has died (${describeExit(proc)}). Re-creating.`);
     this.scheduleRestart();
   }
 
   private scheduleRestart(): void {
-    const { delayMs, recent } = this.restarts.next();
+    const { delayMs, recent } = this.backoff.next();
+    this.respawns++;
     if (delayMs === 0) {
       this.spawn();
       return;

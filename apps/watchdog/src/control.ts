@@ -1,7 +1,8 @@
-import { type Address, type Connection, type Listener, RequestError, listen } from "@switchyard/net";
+import { type Address, type Connection, type Listener, listen } from "@switchyard/net";
 import type { Logger } from "@switchyard/log";
-import type { SupervisedChild } from "./child.ts";
+import { type RouterId, sameRouter } from "./fleet.ts";
 import type { ChildSpec } from "./plan.ts";
+import type { UpstreamNews } from "./router-sync.ts";
 
 export interface ControlSocket {
   readonly listener: Listener;
@@ -10,37 +11,61 @@ export interface ControlSocket {
    * process leaves rotation in milliseconds instead of at the next health check.
    */
   announce(spec: ChildSpec, alive: boolean): void;
+  /** Sends upstream news to one router; false when it is not connected. */
+  tell(router: RouterId, news: UpstreamNews): boolean;
   close(): void;
 }
 
-/** The roles that route to other members and so want to hear of their deaths. */
-const ROUTERS = new Set(["load_balancer", "reverse_proxy"]);
+/** What a child's `ready` report is handed to (a SupervisedChild). */
+export interface ReadyListener {
+  markReady(pid: number, data: Record<string, unknown>): void;
+}
+
+export interface ControlOptions {
+  address: Address;
+  log: Logger;
+  /** The supervised child with this hello identity, if any. */
+  childFor(role: string, id: number): ReadyListener | undefined;
+  /** Answers a request of any child (`fleet.rep`, `fleet.add`, `fleet.rm`): throw RequestError to refuse. */
+  handle(op: string, body: unknown): unknown;
+  /** A router connected (a new process, or one restarted). */
+  onRouter?(router: RouterId): void;
+}
+
+function routerIdOf(conn: Connection): RouterId | undefined {
+  const remote = conn.remote;
+  if (remote?.role === "load_balancer" || remote?.role === "reverse_proxy") return { role: remote.role, id: remote.id };
+  return undefined;
+}
 
 /**
  * The watchdog's control socket. Every child connects to it when it starts: it reports `ready`
  * here, and it exits when this connection closes, so children never outlive their watchdog.
  */
-export async function listenForChildren(address: Address, children: readonly SupervisedChild[], log: Logger): Promise<ControlSocket> {
-  const byIdentity = new Map(children.map((child) => [`${child.spec.role}:${child.spec.id}`, child]));
+export async function listenForChildren(options: ControlOptions): Promise<ControlSocket> {
+  const { log } = options;
+  // The roles that route to other members and so want to hear of their deaths and of fleet changes.
   const routers = new Set<Connection>();
   const listener = await listen({
-    address,
+    address: options.address,
     role: "watchdog",
     id: 0,
-    handle(request) {
-      throw new RequestError("unknown_op", `the watchdog answers no "${request.op}" requests yet`);
-    },
-    onHello(remote, conn) {
-      if (ROUTERS.has(remote.role)) routers.add(conn);
+    handle: (request) => options.handle(request.op, request.body),
+    onHello(_remote, conn) {
+      const router = routerIdOf(conn);
+      if (!router) return;
+      routers.add(conn);
+      options.onRouter?.(router);
     },
     onClose(conn) {
       routers.delete(conn);
     },
     onControl(message, conn) {
       if (message.kind !== "ready" || conn.remote === null) return;
-      const child = byIdentity.get(`${conn.remote.role}:${conn.remote.id}`);
-      const pid = (message.data as { pid?: unknown } | undefined)?.pid;
-      if (child && typeof pid === "number") child.markReady(pid);
+      const child = options.childFor(conn.remote.role, conn.remote.id);
+      const data = typeof message.data === "object" && message.data !== null ? (message.data as Record<string, unknown>) : {};
+      const pid = data.pid;
+      if (child && typeof pid === "number") child.markReady(pid, data);
     },
     onProblem: (text) => log.warn(`Control socket: ${text}`),
   });
@@ -48,6 +73,16 @@ export async function listenForChildren(address: Address, children: readonly Sup
     listener,
     announce(spec, alive) {
       for (const conn of routers) conn.send({ t: "ctl", kind: "member", data: { role: spec.role, id: spec.id, alive } });
+    },
+    tell(router, news) {
+      let sent = false;
+      for (const conn of routers) {
+        const remote = routerIdOf(conn);
+        if (!remote || !sameRouter(remote, router) || conn.closed) continue;
+        conn.send({ t: "ctl", kind: "upstreams", data: news });
+        sent = true;
+      }
+      return sent;
     },
     close() {
       listener.close();

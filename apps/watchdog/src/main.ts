@@ -9,19 +9,34 @@ await runCli({
   name: "watchdog",
   description: "Switchyard watchdog: starts the fleet, restarts what dies, and shuts it down in order",
   args: {
-    proxies: { type: "string", valueHint: "n", description: "Reverse proxies (default 2)" },
-    servers: { type: "string", valueHint: "n", description: "Servers under each reverse proxy (default 3)" },
+    proxies: { type: "string", valueHint: "n", description: "Reverse proxies, 0 to 64; 0: the load balancer routes to the servers itself (default 2)" },
+    servers: { type: "string", valueHint: "n", description: "Servers under each reverse proxy (all servers with --proxies 0); may be 0 (default 3)" },
     "work-ms": { type: "string", valueHint: "ms", description: "Simulated work per request on every server (default 0)" },
     "bin-dir": { type: "string", valueHint: "dir", description: "Where the other binaries are (default: next to the watchdog)" },
     "ready-timeout-ms": { type: "string", valueHint: "ms", description: "A child not ready by then is killed and restarted (default 10000)" },
     "stop-timeout-ms": { type: "string", valueHint: "ms", description: "Drain time after SIGTERM before SIGKILL (default 5000)" },
     "lb-policy": { type: "string", valueHint: "policy", description: `How the load balancer picks a proxy (default client-id): ${POLICY_NAMES}` },
     "proxy-policy": { type: "string", valueHint: "policy", description: "How each proxy picks a server (default random); options as name:key=value,…" },
+    "http-host": { type: "string", valueHint: "host", description: "Where the load balancer serves HTTP and the /rep, /add, /rm API (default 127.0.0.1)" },
+    "http-port": { type: "string", valueHint: "port", description: "Its HTTP port, 0 to 65535; 0: any free port; off: no HTTP (default 5000)" },
+    "admin-token": { type: "string", valueHint: "token", description: "Bearer token the load balancer requires on /add and /rm (default: none)" },
+    upstream: {
+      type: "string",
+      valueHint: "url",
+      description: "An external HTTP service, http://host:port, for the reverse proxies (the load balancer with --proxies 0); repeatable",
+    },
+    "health-path": { type: "string", valueHint: "path", description: "The path health checks GET on --upstream services (default /healthcheck)" },
+    "http-key": { type: "string", valueHint: "rule", description: "What the load balancer routes HTTP requests on: request, address, header:NAME (default request)" },
+    "timeout-ms": { type: "string", valueHint: "ms", description: "Budget of a request at the load balancer and the proxies (default: theirs, 8000 and 5000)" },
     ...tuningArgs,
     ...commonArgs,
   },
+  repeatable: ["upstream"],
   epilogue: `Stop the fleet with Ctrl-Z, Ctrl-C, or kill -TSTP/-INT/-TERM <pid>: servers stop first, then the
 reverse proxies, then the load balancer. A second Ctrl-C kills everything at once.
+Servers can be added and removed while the fleet runs, through the load balancer's /add and /rm.
+A member that exits with code 78 (a configuration error, such as a busy HTTP port) before it was ever
+ready stops the whole fleet; the watchdog then exits 1.
 Example: watchdog --proxies 3 --servers 2 --run-dir /tmp/fleet`,
   async run(args) {
     const config = resolveWatchdogConfig(args);
@@ -55,6 +70,9 @@ Example: watchdog --proxies 3 --servers 2 --run-dir /tmp/fleet`,
     process.on("SIGHUP", () => log.info("Received SIGHUP. Ignoring it (the fleet keeps running)."));
 
     log.info(`Started (pid ${process.pid}, run directory ${config.runDir})`);
-    await watchdog.start();
+    if ((await watchdog.start()) === "failed") {
+      log.info("All processes terminated.");
+      process.exit(1);
+    }
   },
 });

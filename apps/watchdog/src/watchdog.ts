@@ -1,17 +1,25 @@
 import { accessSync, constants } from "node:fs";
+import { join } from "node:path";
 import { CliError, fleetSocket } from "@switchyard/cli";
 import type { Logger } from "@switchyard/log";
 import { parseAddress } from "@switchyard/net";
 import { SupervisedChild } from "./child.ts";
 import type { WatchdogConfig } from "./config.ts";
 import { type ControlSocket, listenForChildren } from "./control.ts";
-import { type ChildSpec, TIERS, planFleet } from "./plan.ts";
+import { createFleetControl } from "./fleet-control.ts";
+import { type RouterId, createFleet } from "./fleet.ts";
+import { type ChildSpec, TIERS, httpUrl, routerSpecs, serverAddress, serverSpec } from "./plan.ts";
+import { type Upstream, createRouterSync } from "./router-sync.ts";
 import { type RunDirLock, lockRunDir } from "./run-dir-lock.ts";
 
+/** How start() ended: the fleet serves, a signal stopped it meanwhile, or a member could never start (it is stopped). */
+export type StartOutcome = "ready" | "stopped" | "failed";
+
 export interface Watchdog {
+  /** Every supervised process, servers first (the fleet changes with /add and /rm). */
   readonly children: readonly SupervisedChild[];
-  /** Starts the fleet tier by tier and resolves when every member is ready. */
-  start(): Promise<void>;
+  /** Starts the fleet tier by tier and resolves when every member is ready (or the fleet stopped). */
+  start(): Promise<StartOutcome>;
   /** Stops servers, then proxies, then the load balancer, each drained and waited for. */
   shutdown(): Promise<void>;
   /** SIGKILL everything at once (a second Ctrl-C). */
@@ -20,8 +28,10 @@ export interface Watchdog {
 
 const TIER_WORDS = { server: ["server", "servers"], proxy: ["reverse proxy", "reverse proxies"], balancer: ["load balancer", "load balancers"] };
 
-export function checkBinaries(specs: readonly ChildSpec[]): void {
-  for (const binary of new Set(specs.map((s) => s.binary))) {
+/** Servers are checked even when none starts now: /add spawns them later. */
+export function checkBinaries(config: Pick<WatchdogConfig, "binDir" | "proxies">): void {
+  const names = ["server", ...(config.proxies > 0 ? ["reverse_proxy"] : []), "load_balancer"];
+  for (const binary of names.map((name) => join(config.binDir, name))) {
     try {
       accessSync(binary, constants.X_OK);
     } catch {
@@ -30,47 +40,107 @@ export function checkBinaries(specs: readonly ChildSpec[]): void {
   }
 }
 
-export function createWatchdog(config: WatchdogConfig, log: Logger): Watchdog {
-  const specs = planFleet(config);
-  checkBinaries(specs);
+export function createWatchdog(config: WatchdogConfig, log: Logger, rand: () => number = Math.random): Watchdog {
+  checkBinaries(config);
+  const fleet = createFleet(config);
   let control: ControlSocket | null = null;
-  const onLifecycle = (spec: ChildSpec, alive: boolean) => control?.announce(spec, alive);
-  const children = specs.map((spec) => new SupervisedChild({ spec, log, readyTimeoutMs: config.readyTimeoutMs, onLifecycle }));
   let lock: RunDirLock | null = null;
-  let stopping = false;
+  let fleetReady = false;
+  let failed = false;
+  let stopped: Promise<void> | null = null;
+
+  const sync = createRouterSync((router, news) => control?.tell(router, news) ?? false);
+  const upstreamsOf = (router: RouterId): Upstream[] =>
+    fleet.membersOf(router).map((slot) => ({ n: slot.n, address: serverAddress(config, slot.n) }));
+
+  const supervise = (spec: ChildSpec) =>
+    new SupervisedChild({
+      spec,
+      log,
+      readyTimeoutMs: config.readyTimeoutMs,
+      onLifecycle: (member, alive) => control?.announce(member, alive),
+      onFatal(member) {
+        // After the fleet is ready only an added server can fail so; fleet.add reports it.
+        if (fleetReady || stopped) return;
+        failed = true;
+        log.error(`${member.label} cannot start: see its error above. Stopping the fleet.`);
+        void shutdown();
+      },
+    });
+
+  const servers = createFleetControl({
+    fleet,
+    log,
+    readyTimeoutMs: config.readyTimeoutMs,
+    stopTimeoutMs: config.stopTimeoutMs,
+    rand,
+    address: (n) => serverAddress(config, n),
+    createChild: (slot) => supervise(serverSpec(config, slot)),
+    tell: (router, news) => sync.tell(router, news),
+  });
+  const routers = routerSpecs(config, (router) => {
+    // What a router is spawned with is what it knows until it is told more.
+    const upstreams = upstreamsOf(router);
+    sync.started(router, upstreams);
+    return upstreams;
+  }).map(supervise);
+  const children = () => [...servers.children(), ...routers];
 
   const count = (tier: ChildSpec["tier"]) => {
-    const n = specs.filter((s) => s.tier === tier).length;
+    const n = children().filter((c) => c.spec.tier === tier).length;
     return `${n} ${TIER_WORDS[tier][n === 1 ? 0 : 1]}`;
   };
 
-  return {
-    children,
-    async start() {
-      lock = await lockRunDir(config.runDir);
-      control = await listenForChildren(parseAddress(fleetSocket.watchdog(config.runDir)), children, log);
-      for (const tier of TIERS) {
-        const members = children.filter((c) => c.spec.tier === tier);
-        for (const child of members) log.info(`Creating ${child.spec.label}`);
-        await Promise.all(members.map((child) => child.start()));
-        if (stopping) return;
-      }
-      log.info(
-        `Fleet ready: ${count("balancer")}, ${count("proxy")}, ${count("server")}. Clients connect to ${fleetSocket.loadBalancer(config.runDir)}`,
-      );
-    },
-    async shutdown() {
-      stopping = true;
+  const shutdown = () => {
+    stopped ??= (async () => {
+      servers.close();
       // Every tier stops restarting at once; a load balancer that dies while servers drain stays down.
-      for (const child of children) child.retire();
+      for (const child of children()) child.retire();
       for (const tier of TIERS) {
-        await Promise.all(children.filter((c) => c.spec.tier === tier).map((child) => child.stop(config.stopTimeoutMs)));
+        await Promise.all(children().filter((c) => c.spec.tier === tier).map((child) => child.stop(config.stopTimeoutMs)));
       }
       control?.close();
       lock?.release();
+    })();
+    return stopped;
+  };
+
+  return {
+    get children() {
+      return children();
     },
+    async start() {
+      lock = await lockRunDir(config.runDir);
+      control = await listenForChildren({
+        address: parseAddress(fleetSocket.watchdog(config.runDir)),
+        log,
+        childFor: (role, id) => children().find((c) => c.spec.role === role && c.spec.id === id),
+        handle: (op, body) => servers.handle(op, body),
+        onRouter: (router) => sync.connected(router, upstreamsOf(router)),
+      });
+      for (const tier of TIERS) {
+        const members = children().filter((c) => c.spec.tier === tier);
+        for (const child of members) log.info(`Creating ${child.spec.label}`);
+        await Promise.all(members.map((child) => child.start()));
+        if (stopped) {
+          await stopped;
+          return failed ? "failed" : "stopped";
+        }
+      }
+      fleetReady = true;
+      servers.open();
+      // A load balancer given --http-port 0 says in its ready message which port it got.
+      const lb = routers.find((c) => c.spec.tier === "balancer");
+      const http = typeof lb?.readyInfo.http === "string" ? lb.readyInfo.http : httpUrl(config);
+      log.info(
+        `Fleet ready: ${count("balancer")}, ${count("proxy")}, ${count("server")}. Clients connect to ${fleetSocket.loadBalancer(config.runDir)}${http ? `; HTTP on ${http}` : ""}`,
+      );
+      return "ready";
+    },
+    shutdown,
     kill() {
-      for (const child of children) child.kill();
+      servers.close();
+      for (const child of children()) child.kill();
       control?.close();
       lock?.release();
     },

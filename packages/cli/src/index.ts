@@ -1,10 +1,10 @@
 export { type LogOptions, commonArgs, resolveLogOptions } from "./common-args.ts";
 export { CliError } from "./errors.ts";
-export { type Lifeline, attachToWatchdog, onShutdown } from "./lifecycle.ts";
+export { type Lifeline, type WatchdogLink, attachToWatchdog, onShutdown } from "./lifecycle.ts";
 export { ensureRunDir, fleetSocket, resolveRunDir } from "./run-dir.ts";
 export { type Cli, VERSION, runCli } from "./run.ts";
-export { type NumberedAddress, parseAddressFlag, parseInteger, parseMillis, parseUpstreamList } from "./values.ts";
+export { ADMIN_TOKEN_ENV, type NumberedAddress, parseAddressFlag, type HttpKeyRule, parseAdminToken, parseHttpKey, parseHttpUpstream, parseInteger, parseMillis, parseUpstreamList } from "./values.ts";
 export { formatFloat } from "./format.ts";
 export { type Drainable, type RoleOptions, runRole } from "./supervise.ts";
-export { type HopArgs, type HopConfig, POLICY_NAMES, checkPolicy, hopArgs, resolveHopConfig } from "./hop-config.ts";
+export { DEFAULT_HEALTH_PATH, type HopArgs, type HopConfig, POLICY_NAMES, checkPolicy, hopArgs, resolveHopConfig } from "./hop-config.ts";
 export { type Tuning, type TuningArgs, resolveTuning, tuningArgs, tuningFlags } from "./tuning.ts";

@@ -33,7 +33,13 @@ export function onShutdown(log: Logger, supervised: boolean, shutdown: (why: str
   return stop;
 }
 
-export interface Lifeline {
+/** What a supervised role may ask its watchdog (the load balancer's /rep, /add and /rm). */
+export interface WatchdogLink {
+  /** Sends a request on the control socket; rejects with NetError (a refusal has code "remote"). */
+  request(op: string, body: unknown, timeoutMs: number): Promise<unknown>;
+}
+
+export interface Lifeline extends WatchdogLink {
   /** Tells the watchdog this process is serving. */
   ready(data: Record<string, unknown>): void;
   close(): void;
@@ -62,6 +68,9 @@ export function attachToWatchdog(address: Address, role: string, id: number, onL
   return {
     ready(data) {
       peer.send({ t: "ctl", kind: "ready", data: { pid: process.pid, ...data } });
+    },
+    request(op, body, timeoutMs) {
+      return peer.request(op, body, timeoutMs);
     },
     close() {
       lost = true;

@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from "bun:test";
 import { CliError } from "./errors.ts";
-import { runCli } from "./run.ts";
+import { repeatedValues, runCli } from "./run.ts";
 
 // runCli prints and exits; capture both instead of leaving the test process.
 let out = "";
@@ -80,4 +80,9 @@ test("a negative number stands as a positional, and a flag's negative value stay
   };
   await runCli(withId, ["-5", "--count", "-5"]);
   expect(seen).toEqual({ id: "-5", count: "-5" });
+});
+
+test("a repeatable flag keeps every value, in order (citty alone keeps the last)", () => {
+  expect(repeatedValues(["--upstream", "http://a:1", "--x", "y", "--upstream=http://b:2", "--", "--upstream", "c"], "upstream")).toEqual(["http://a:1", "http://b:2"]);
+  expect(repeatedValues(["--upstreams", "1=unix:/a"], "upstream")).toEqual([]);
 });

@@ -12,6 +12,8 @@ export interface Cli<A extends ArgsDef> {
   args: A;
   /** Extra text after the generated option list (examples, exit codes). */
   epilogue?: string;
+  /** Flags that may be given more than once (`--upstream a --upstream b`): `run` sees every value, in order, joined by commas. */
+  repeatable?: readonly (keyof A & string)[];
   run(args: ParsedArgs<A>): Promise<unknown> | unknown;
 }
 
@@ -40,6 +42,10 @@ export async function runCli<A extends ArgsDef>(cli: Cli<A>, rawArgs = process.a
     } catch (error) {
       throw new CliError((error as Error).message.replace(/\u001b\[[0-9;]*m/g, ""));
     }
+    for (const name of cli.repeatable ?? []) {
+      const values = repeatedValues(normalized, name);
+      if (values.length > 1) (args as Record<string, unknown>)[name] = values.join(",");
+    }
     await cli.run(args);
   } catch (error) {
     if (error instanceof CliError) {
@@ -52,6 +58,18 @@ export async function runCli<A extends ArgsDef>(cli: Cli<A>, rawArgs = process.a
     process.stderr.write(`${cli.name}: ${detail}\n`);
     process.exit(1);
   }
+}
+
+/** Every value of `--name v` and `--name=v` before "--", in order (citty keeps only the last). */
+export function repeatedValues(rawArgs: readonly string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i]!;
+    if (arg === "--") break;
+    if (arg === `--${name}` && i + 1 < rawArgs.length) values.push(rawArgs[++i]!);
+    else if (arg.startsWith(`--${name}=`)) values.push(arg.slice(name.length + 3));
+  }
+  return values;
 }
 
 /** Throws on a flag the command does not define; returns where negative numbers stand as positionals. */

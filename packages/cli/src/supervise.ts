@@ -1,7 +1,7 @@
 import type { Logger } from "@switchyard/log";
 import { type Address, formatAddress } from "@switchyard/net";
 import type { Control } from "@switchyard/wire";
-import { attachToWatchdog, onShutdown } from "./lifecycle.ts";
+import { type WatchdogLink, attachToWatchdog, onShutdown } from "./lifecycle.ts";
 
 /** What a running role must be able to do when asked to stop. */
 export interface Drainable {
@@ -9,6 +9,10 @@ export interface Drainable {
   drain(timeoutMs: number): Promise<void>;
   /** A control message from the watchdog (e.g. that an upstream died). */
   onWatchdog?(message: Control): void;
+  /** Called once when supervised, before readiness is reported: the way to ask the watchdog things. */
+  attach?(watchdog: WatchdogLink): void;
+  /** Extra fields of the `ready` report (e.g. the HTTP address the load balancer got). */
+  readyInfo?(): Record<string, unknown>;
 }
 
 export interface RoleOptions<R extends Drainable> {
@@ -41,7 +45,7 @@ export async function runRole<R extends Drainable>(options: RoleOptions<R>): Pro
   role = await options.create();
   if (control !== undefined) {
     const running = role;
-    attachToWatchdog(
+    const lifeline = attachToWatchdog(
       control,
       options.role,
       options.id,
@@ -50,7 +54,9 @@ export async function runRole<R extends Drainable>(options: RoleOptions<R>): Pro
         stop("watchdog gone");
       },
       (message) => running.onWatchdog?.(message),
-    ).ready({ listen: formatAddress(options.listen) });
+    );
+    running.attach?.(lifeline);
+    lifeline.ready({ listen: formatAddress(options.listen), ...running.readyInfo?.() });
   }
   return role;
 }

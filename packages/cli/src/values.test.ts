@@ -26,8 +26,10 @@ describe("parseUpstreamList", () => {
       { n: 4, address: { kind: "tcp", host: "127.0.0.1", port: 7001 } },
     ]);
   });
+  test("an empty list is a tier that starts without members (they come from /add)", () => {
+    expect(parseUpstreamList("--upstreams", "")).toEqual([]);
+  });
   test.each([
-    ["", /at least one/],
     ["unix:/tmp/a.sock", /not N=ADDRESS/],
     ["1=unix:/a,1=unix:/b", /listed twice/],
     ["x=unix:/a", /number must be an integer/],

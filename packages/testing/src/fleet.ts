@@ -18,6 +18,8 @@ export interface Fleet {
   readonly watchdog: Spawned;
   /** `unix:<runDir>/load_balancer.sock` */
   readonly address: string;
+  /** The HTTP front door, "http://127.0.0.1:<port>", as the load balancer last announced it (its port is picked by the kernel). */
+  httpUrl(): string;
   /** pid of a member, from `ps` (e.g. "reverse_proxy --id 2", "server --id 5", "load_balancer"). */
   pidOf(pattern: string): number | undefined;
   /** Stops the whole fleet by pid: SIGKILL to the watchdog and every member still alive; removes the run directory. */
@@ -29,14 +31,27 @@ export interface FleetOptions {
   detached?: boolean;
 }
 
-/** Starts `./watchdog` in a fresh run directory and waits for its "Fleet ready" line. */
+/** The load balancer's start-up line names its HTTP address. */
+const HTTP_URL = /HTTP on (http:\/\/\S+)/;
+
+/**
+ * Starts `./watchdog` in a fresh run directory and waits for its "Fleet ready" line. The HTTP front
+ * door gets a free port (--http-port 0) unless `args` name one, so fleets never collide on 5000.
+ */
 export async function startFleet(args: string[] = [], readyTimeoutMs = 30_000, options: FleetOptions = {}): Promise<Fleet> {
   const runDir = mkdtempSync(join(tmpdir(), "sy-"));
-  const watchdog = new Spawned([binary("watchdog"), "--run-dir", runDir, ...args], { detached: options.detached ?? false });
+  const port = args.includes("--http-port") ? [] : ["--http-port", "0"];
+  const watchdog = new Spawned([binary("watchdog"), "--run-dir", runDir, ...port, ...args], { detached: options.detached ?? false });
   const fleet: Fleet = {
     runDir,
     watchdog,
     address: `unix:${join(runDir, "load_balancer.sock")}`,
+    httpUrl() {
+      const line = watchdog.lines.findLast((l) => l.includes("[Load Balancer]") && HTTP_URL.test(l));
+      const url = line === undefined ? undefined : HTTP_URL.exec(line)?.[1];
+      if (url === undefined) throw new Error(`the load balancer has not announced an HTTP address; output:\n${watchdog.output}`);
+      return url.replace(/[.;,]$/, "");
+    },
     pidOf(pattern) {
       const out = Bun.spawnSync(["ps", "-eo", "pid=,args="]).stdout.toString();
       const line = out.split("\n").find((l) => l.includes(runDir) && l.includes(pattern));

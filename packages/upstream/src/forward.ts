@@ -13,6 +13,11 @@ export interface ForwardHooks {
   readonly idempotent?: boolean;
   /** With in-flight limits: where a request waits when every live upstream is full. */
   readonly admission?: Admission | undefined;
+  /**
+   * The rest of the request's body, streamed after `body` (DESIGN §3). Once an upstream has started
+   * reading it, it cannot be given to another: such a request is retried only when it was never sent.
+   */
+  readonly stream?: ReadableStream<Uint8Array> | undefined;
   /** Called before each attempt; `previous` is set when this attempt is a retry after that failure. */
   onAttempt(upstream: Upstream, previous?: { upstream: Upstream; error: NetError }): void;
 }
@@ -59,7 +64,7 @@ export function forward(
   upstream.sent();
   // The first attempt needs no async machinery: most requests succeed on it.
   return upstream.peer
-    .request(op, body, attemptBudget(pool.length, deadline), key)
+    .request(op, body, attemptBudget(pool.length, deadline), key, hooks.stream)
     .catch((error: unknown) => retry(pool, policy, key, op, body, deadline, hooks, { upstream, error }));
 }
 
@@ -80,6 +85,8 @@ async function retry(
     last.upstream.failed(error);
     if (!(error instanceof NetError) || !error.retryable) throw error;
     if (hooks.idempotent === false && !neverHandled(error)) throw error;
+    // Only "unavailable" says the body stream was never touched (the peer reads it once connected).
+    if (hooks.stream !== undefined && error.code !== "unavailable") throw error;
     tried.add(last.upstream);
     if (attempt > MAX_ATTEMPTS) throw new RequestError("unavailable", `${MAX_ATTEMPTS} attempts failed; last: ${last.upstream.label}: ${error.message}`);
     if (deadline - performance.now() <= 0) throw new RequestError("timeout", `deadline passed (${error.message})`);
@@ -90,7 +97,7 @@ async function retry(
     hooks.onAttempt(upstream, { upstream: last.upstream, error });
     upstream.sent();
     try {
-      return await upstream.peer.request(op, body, attemptBudget(Math.min(MAX_ATTEMPTS - attempt + 1, pool.length - tried.size), deadline), key);
+      return await upstream.peer.request(op, body, attemptBudget(Math.min(MAX_ATTEMPTS - attempt + 1, pool.length - tried.size), deadline), key, hooks.stream);
     } catch (next) {
       last = { upstream, error: next };
     }

@@ -6,3 +6,19 @@ export { type Candidate, type Policy, type PolicyDeps, type PolicyFactory, SYSTE
 export { POLICIES, createPolicy } from "./policies/index.ts";
 export { type Pool, type PoolOptions, createPool } from "./pool.ts";
 export { type Tier, type TierOptions, createTier } from "./tier.ts";
+export {
+  type HeaderPair,
+  type HttpExchangeRequest,
+  type HttpExchangeResponse,
+  type HttpReply,
+  INLINE_BODY,
+  isIdempotentMethod,
+  jsonAnswer,
+  pathOf,
+  randomRequestKey,
+  validateHttpRequest,
+  validateHttpResponse,
+} from "./http-exchange.ts";
+export { type ExternalForwardHooks, forwardExternal } from "./external/forward.ts";
+export { ExternalMember } from "./external/member.ts";
+export { type ExternalPool, type ExternalPoolOptions, createExternalPool } from "./external/pool.ts";

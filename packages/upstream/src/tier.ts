@@ -1,6 +1,6 @@
 import type { Logger } from "@switchyard/log";
 import type { Control } from "@switchyard/wire";
-import { type Address, type Listener, type RequestHandler, listen } from "@switchyard/net";
+import { type Address, type Listener, type RequestHandler, listen, parseAddress } from "@switchyard/net";
 import type { HealthOptions } from "./health.ts";
 import { type Pool, type PoolOptions, createPool } from "./pool.ts";
 
@@ -10,7 +10,10 @@ export interface Tier {
   readonly pool: Pool;
   /** Stops taking requests, finishes the ones in flight (up to `timeoutMs`), then closes everything. */
   drain(timeoutMs: number): Promise<void>;
-  /** The watchdog's news: `member` {role, id, alive} takes a dead upstream out of rotation at once. */
+  /**
+   * The watchdog's news: `member` {role, id, alive} takes a dead upstream out of rotation at once;
+   * `upstreams` {add: [{n, address}], remove: [n]} changes the membership (live /add and /rm).
+   */
   onWatchdog(message: Control): void;
 }
 
@@ -64,6 +67,7 @@ export async function createTier(options: TierOptions): Promise<Tier> {
     listener,
     pool,
     onWatchdog(message) {
+      if (message.kind === "upstreams") return changeMembership(pool, message.data, log);
       if (message.kind !== "member") return;
       const news = message.data as { role?: unknown; id?: unknown; alive?: unknown } | undefined;
       if (news?.role !== options.upstreamRole || typeof news.id !== "number" || typeof news.alive !== "boolean") return;
@@ -78,6 +82,23 @@ export async function createTier(options: TierOptions): Promise<Tier> {
       pool.close();
     },
   };
+}
+
+/** Applies the watchdog's `upstreams` message: {add?: [{n, address}], remove?: [n]}. */
+function changeMembership(pool: Pool, data: unknown, log: Logger): void {
+  const change = data as { add?: unknown; remove?: unknown } | undefined;
+  for (const entry of Array.isArray(change?.add) ? change.add : []) {
+    const { n, address } = (entry ?? {}) as { n?: unknown; address?: unknown };
+    if (!Number.isSafeInteger(n) || typeof address !== "string") continue;
+    try {
+      pool.add(n as number, parseAddress(address));
+    } catch (error) {
+      log.warn(`The watchdog sent a bad address for #${n}: ${(error as Error).message}`);
+    }
+  }
+  for (const n of Array.isArray(change?.remove) ? change.remove : []) {
+    if (Number.isSafeInteger(n)) void pool.remove(n as number);
+  }
 }
 
 /** With in-flight limits, every finished request lets the longest queued one try again. */

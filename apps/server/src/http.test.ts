@@ -1,0 +1,46 @@
+import { describe, expect, test } from "bun:test";
+import type { HttpExchangeRequest } from "@switchyard/upstream";
+import { createHttpEndpoints } from "./http.ts";
+
+const get = (target: string, method = "GET"): HttpExchangeRequest => ({ method, target, headers: [] });
+const json = (body: Uint8Array | undefined) => JSON.parse(new TextDecoder().decode(body));
+
+describe("the server's HTTP endpoints (seeds/002 Task 1)", () => {
+  const endpoints = createHttpEndpoints(3);
+
+  test("GET /home names the server, as the seed shows", () => {
+    const answer = endpoints.answer(get("/home"));
+    expect(answer.status).toBe(200);
+    expect(json(answer.body)).toEqual({ message: "Hello from Server: 3", status: "successful" });
+    expect(answer.headers).toContainEqual(["content-type", "application/json"]);
+  });
+
+  test("a query string does not change the endpoint", () => {
+    expect(endpoints.answer(get("/home?x=1")).status).toBe(200);
+  });
+
+  test("GET /heartbeat is 200 with an empty body", () => {
+    const answer = endpoints.answer(get("/heartbeat"));
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBeUndefined();
+  });
+
+  test("HEAD answers the headers without the body", () => {
+    const answer = endpoints.answer(get("/home", "HEAD"));
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBeUndefined();
+  });
+
+  test("any other path is the seed's 400 failure", () => {
+    const answer = endpoints.answer(get("/other"));
+    expect(answer.status).toBe(400);
+    expect(json(answer.body)).toEqual({ message: "<Error> '/other' endpoint does not exist in server replicas", status: "failure" });
+  });
+
+  test("another method on a known endpoint is 405 with Allow", () => {
+    const answer = endpoints.answer(get("/home", "POST"));
+    expect(answer.status).toBe(405);
+    expect(answer.headers).toContainEqual(["allow", "GET, HEAD"]);
+    expect(json(answer.body).status).toBe("failure");
+  });
+});

@@ -1,0 +1,76 @@
+import { HttpClientError, type UpstreamResponse, stripHopByHop } from "@switchyard/http";
+import { type HeaderPair, type HttpExchangeRequest, type HttpExchangeResponse, type HttpReply, INLINE_BODY, isIdempotentMethod, jsonAnswer } from "../http-exchange.ts";
+import { MAX_ATTEMPTS } from "../forward.ts";
+import type { Policy } from "../policy.ts";
+import type { ExternalMember } from "./member.ts";
+
+
+export interface ExternalForwardHooks {
+  onAttempt(member: ExternalMember, previous?: { member: ExternalMember; error: HttpClientError }): void;
+}
+
+
+/**
+ * Forwards one HTTP request to an external upstream chosen by the policy, as nginx's proxy_pass with
+ * proxy_next_upstream does: a connection that could not be made is retried on another upstream
+ * (at most MAX_ATTEMPTS in all); a request that may have reached the upstream is retried only when
+ * its method is idempotent and its body can be sent again. Failures become the statuses a proxy
+ * answers: 502 (unreachable or broken answer), 503 (none available), 504 (no answer in time).
+ */
+export async function forwardExternal(
+  pool: readonly ExternalMember[],
+  policy: Policy,
+  key: number,
+  request: HttpExchangeRequest,
+  stream: ReadableStream<Uint8Array> | undefined,
+  timeoutMs: number,
+  hooks: ExternalForwardHooks,
+): Promise<HttpReply> {
+  const deadline = performance.now() + timeoutMs;
+  const replayable = stream === undefined && isIdempotentMethod(request.method);
+  const tried = new Set<ExternalMember>();
+  let previous: { member: ExternalMember; error: HttpClientError } | undefined;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const member = policy.select(withoutTried(pool, tried), key);
+    if (member === undefined) break;
+    hooks.onAttempt(member, previous);
+    tried.add(member);
+    try {
+      const response = await member.origin.request({
+        method: request.method,
+        target: request.target,
+        headers: request.headers,
+        body: stream ?? request.body ?? null,
+        timeoutMs: Math.max(1, deadline - performance.now()),
+      });
+      return await answerOf(response);
+    } catch (error) {
+      if (!(error instanceof HttpClientError)) throw error;
+      member.failed(error);
+      previous = { member, error };
+      const again = !error.sent || (replayable && error.code !== "timeout");
+      if (!again || performance.now() >= deadline) break;
+    }
+  }
+  if (previous === undefined) return { response: jsonAnswer(503, "<Error> no upstream available") };
+  const { member, error } = previous;
+  if (error.code === "timeout") return { response: jsonAnswer(504, `<Error> ${member.label} did not answer in time`) };
+  return { response: jsonAnswer(502, `<Error> ${member.label}: ${error.message}`) };
+}
+
+async function answerOf(response: UpstreamResponse): Promise<HttpReply> {
+  const headers = stripHopByHop(response.headers).filter(([name]) => name !== "content-length") as HeaderPair[];
+  const head: HttpExchangeResponse = { status: response.status, headers };
+  if (response.body === null) return { response: head };
+  if (response.contentLength !== undefined && response.contentLength <= INLINE_BODY) {
+    head.body = new Uint8Array(await new Response(response.body).arrayBuffer());
+    return { response: head };
+  }
+  return { response: head, stream: response.body };
+}
+
+/** The pool with the upstreams already tried looking unavailable, each in its place (a hash keeps its ring). */
+function withoutTried(pool: readonly ExternalMember[], tried: ReadonlySet<ExternalMember>): ExternalMember[] {
+  if (tried.size === 0) return pool as ExternalMember[];
+  return pool.map((m) => (tried.has(m) ? (Object.create(m, { available: { value: false } }) as ExternalMember) : m));
+}
