@@ -25,10 +25,11 @@ describe("the server's HTTP endpoints (seeds/002 Task 1)", () => {
     expect(answer.body).toBeUndefined();
   });
 
-  test("HEAD answers the headers without the body", () => {
+  test("HEAD answers the headers, with the GET's length, without the body", () => {
     const answer = endpoints.answer(get("/home", "HEAD"));
     expect(answer.status).toBe(200);
     expect(answer.body).toBeUndefined();
+    expect(answer.headers).toContainEqual(["content-length", String(endpoints.answer(get("/home")).body!.length)]);
   });
 
   test("any other path is the seed's 400 failure", () => {

@@ -21,7 +21,8 @@ export function createHttpEndpoints(id: number): HttpEndpoints {
       const found = routes.get(path);
       if (found === undefined) return jsonAnswer(400, `<Error> '${path}' endpoint does not exist in server replicas`);
       if (request.method === "GET") return found;
-      if (request.method === "HEAD") return { status: found.status, headers: found.headers };
+      // HEAD: the GET's headers, its length included, without the body (RFC 9110 §9.3.2).
+      if (request.method === "HEAD") return { status: found.status, headers: [...found.headers, ["content-length", String(found.body?.length ?? 0)]] };
       return jsonAnswer(405, `<Error> method ${request.method} is not allowed on '${path}'`, [ALLOW]);
     },
   };

@@ -28,7 +28,8 @@ export async function createServer(config: ServerConfig, log: Logger): Promise<S
     const exchange = validateHttpRequest(request.body);
     const answer = endpoints.answer(exchange);
     if (infoEnabled(log)) log.info(`${exchange.method} ${exchange.target}. Returning ${answer.status}.`);
-    return answer;
+    if (config.workMs <= 0) return answer;
+    return Bun.sleep(config.workMs).then(() => answer);
   };
 
   const listener = await listen({

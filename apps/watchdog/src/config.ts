@@ -1,5 +1,5 @@
 import { dirname } from "node:path";
-import { type LogOptions, type Tuning, type TuningArgs, CliError, checkPolicy, parseAdminToken, parseHttpKey, parseHttpUpstream, parseInteger, parseMillis, resolveLogOptions, resolveRunDir, resolveTuning } from "@switchyard/cli";
+import { ADMIN_TOKEN_ENV, type LogOptions, type Tuning, type TuningArgs, CliError, checkPolicy, parseAdminToken, parseHttpKey, parseHttpUpstream, parseInteger, parseMillis, resolveLogOptions, resolveRunDir, resolveTuning } from "@switchyard/cli";
 import { MAX_SERVERS } from "./fleet.ts";
 
 export interface WatchdogConfig extends LogOptions, Tuning {
@@ -79,7 +79,8 @@ export function resolveWatchdogConfig(args: WatchdogArgs): WatchdogConfig {
     proxyPolicy: checkPolicy("--proxy-policy", args["proxy-policy"] ?? "random"),
     httpHost: checkHost(args["http-host"] ?? "127.0.0.1"),
     httpPort: args["http-port"] === undefined ? 5000 : args["http-port"] === "off" ? null : parseInteger("--http-port", args["http-port"], 0, 65535),
-    adminToken: parseAdminToken("--admin-token", args["admin-token"]),
+    // The environment keeps the token out of `ps`; the load balancer inherits it either way.
+    adminToken: parseAdminToken("--admin-token", args["admin-token"]) ?? parseAdminToken(`$${ADMIN_TOKEN_ENV}`, process.env[ADMIN_TOKEN_ENV] || undefined),
     externalUpstreams: args.upstream === undefined ? [] : args.upstream.split(",").map((url) => parseHttpUpstream("--upstream", url)),
     healthPath: checkHealthPath(args["health-path"]),
     timeoutMs: args["timeout-ms"] === undefined ? undefined : Math.max(1, parseMillis("--timeout-ms", args["timeout-ms"])),

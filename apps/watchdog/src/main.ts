@@ -19,7 +19,7 @@ await runCli({
     "proxy-policy": { type: "string", valueHint: "policy", description: "How each proxy picks a server (default random); options as name:key=value,…" },
     "http-host": { type: "string", valueHint: "host", description: "Where the load balancer serves HTTP and the /rep, /add, /rm API (default 127.0.0.1)" },
     "http-port": { type: "string", valueHint: "port", description: "Its HTTP port, 0 to 65535; 0: any free port; off: no HTTP (default 5000)" },
-    "admin-token": { type: "string", valueHint: "token", description: "Bearer token the load balancer requires on /add and /rm (default: none)" },
+    "admin-token": { type: "string", valueHint: "token", description: "Bearer token the load balancer requires on /add and /rm; $SWITCHYARD_ADMIN_TOKEN keeps it out of ps (default: none)" },
     upstream: {
       type: "string",
       valueHint: "url",

@@ -315,7 +315,29 @@ describe("listen: drain", () => {
     expect(await probe(listener.address, 2000)).toBe(false);
     gate.resolve("finished");
     expect(await inflight).toBe("finished");
-    expect(states).toEqual(["open", "draining"]);
+    // With nothing left in flight the peer leaves, so the listener knows no request of its is still on the way.
+    await waitFor(() => listener.connections.size === 0, "the draining peer to close its connection");
+    expect(states.slice(0, 2)).toEqual(["open", "draining"]);
+    expect(await listener.drained(1000)).toBe(true);
+  });
+
+  test("drained() waits for a request a client sent before it read the goaway, and answers it", async () => {
+    const listener = await startListener({ handle: (request) => request.body });
+    const client = await connectRaw(listener.address);
+    client.write(encodeFrame(hello()));
+    await client.next("hello");
+    listener.goAway("bye");
+    // This client keeps its connection and writes a request after the goaway left the listener.
+    client.write(encodeFrame({ t: "req", id: 7, op: "echo", body: "still answered" }));
+    expect(await listener.drained(5000)).toBe(true);
+    listener.close();
+    const frames: Message[] = [];
+    for (;;) {
+      const frame = await client.next("the answer");
+      frames.push(frame);
+      if (frame.t === "res") break;
+    }
+    expect(frames.at(-1)).toMatchObject({ t: "res", id: 7, body: "still answered" });
   });
 
   test("a client that says hello after goAway is told to go away at once", async () => {

@@ -60,6 +60,9 @@ const MAX_BAD_FRAMES = 8;
 /** Only the first few bad frames of a connection are reported (then one line when it is closed). */
 const REPORTED_BAD_FRAMES = 3;
 
+/** After a goaway, how long clients that keep their connection open may still send requests already on their way. */
+export const GOAWAY_GRACE_MS = 300;
+
 /** Accepts wire connections, answers `hello` and `ping`, and hands every request to `handle`. */
 export async function listen(options: ListenerOptions): Promise<Listener> {
   const maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
@@ -71,9 +74,26 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
   const problem = (text: string) => options.onProblem?.(text);
   const streamIdleMs = options.streamIdleMs ?? STREAM_IDLE_MS;
 
+  let goAwayAt: number | undefined;
   const finish = () => {
     stats.inflight--;
     if (stats.inflight === 0) for (const wake of idleWaiters) wake();
+  };
+  /** Resolves true once `condition` holds (checked whenever a request finishes or a client leaves), false at `deadline`. */
+  const until = (condition: () => boolean, deadline: number): Promise<boolean> => {
+    if (condition()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (result: boolean) => {
+        clearTimeout(timer);
+        idleWaiters.delete(check);
+        resolve(result);
+      };
+      const check = () => {
+        if (condition()) done(true);
+      };
+      const timer = setTimeout(() => done(condition()), Math.max(0, deadline - performance.now()));
+      idleWaiters.add(check);
+    });
   };
 
   /** The request's streamed body, as `request.stream` (not enumerable, like rawBody: never sent on). */
@@ -214,6 +234,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     onMessage,
     onClose(conn: Connection) {
       connections.delete(conn);
+      if (connections.size === 0) for (const wake of idleWaiters) wake();
       options.onClose?.(conn);
     },
     onWireError(conn: Connection, error: WireError, fatal: boolean) {
@@ -266,6 +287,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     goAway(reason) {
       if (!accepting) return;
       accepting = false;
+      goAwayAt = performance.now();
       server.stop(false);
       if (address.kind === "unix" && ownsPath) {
         ownsPath = false;
@@ -273,20 +295,15 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
       }
       for (const conn of connections) conn.send({ t: "goaway", reason });
     },
-    drained(timeoutMs) {
-      if (stats.inflight === 0) return Promise.resolve(true);
-      return new Promise((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          idleWaiters.delete(wake);
-          resolve(true);
-        };
-        const timer = setTimeout(() => {
-          idleWaiters.delete(wake);
-          resolve(false);
-        }, timeoutMs);
-        idleWaiters.add(wake);
-      });
+    async drained(timeoutMs) {
+      const deadline = performance.now() + timeoutMs;
+      if (!(await until(() => stats.inflight === 0, deadline))) return false;
+      // A request a client wrote before it read our goaway may still be on its way. Our peers close
+      // their connection once nothing of theirs is in flight; others get a short grace, as the
+      // double GOAWAY of HTTP/2 servers does.
+      const grace = Math.min(deadline, (goAwayAt ?? performance.now()) + GOAWAY_GRACE_MS);
+      await until(() => connections.size === 0, grace);
+      return until(() => stats.inflight === 0, deadline);
     },
     close() {
       if (closed) return;

@@ -268,6 +268,7 @@ export class Peer {
         }
         this.pending.delete(message.id);
         entry.resolve(message.t !== "res" ? message.stats : message.streamed === true ? this.receiveStreamed(conn, message) : message.body);
+        if (this.stateValue === "draining") this.leaveIfDone(conn);
         return;
       }
       case "err": {
@@ -282,6 +283,7 @@ export class Peer {
         // The upstream has given its answer: the rest of the body would go nowhere.
         entry.upload?.abort(error);
         entry.reject(error);
+        if (this.stateValue === "draining") this.leaveIfDone(conn);
         return;
       }
       case "data":
@@ -295,6 +297,7 @@ export class Peer {
         return;
       case "goaway":
         if (this.stateValue === "open") this.setState("draining", message.reason);
+        this.leaveIfDone(conn);
         return;
       case "ctl":
         this.options.onControl?.(message);
@@ -307,6 +310,14 @@ export class Peer {
   /** The head of a streamed answer: its body is read from the Streamed's stream as the chunks come. */
   private receiveStreamed(conn: Connection, message: Response): Streamed {
     return new Streamed(message.body, this.streamsOf(conn).receive(message.id).readable);
+  }
+
+  /**
+   * After a goaway, our side closes the connection once nothing is in flight on it: the upstream
+   * then knows every request we sent has reached it and may stop (see Listener.drained).
+   */
+  private leaveIfDone(conn: Connection): void {
+    if (conn === this.conn && this.pending.size === 0 && (conn.streams?.active ?? 0) === 0) conn.end();
   }
 
   private onClose(conn: Connection, reason: string): void {

@@ -47,6 +47,11 @@ export class StreamTable implements StreamLink {
     return true;
   }
 
+  /** Streams still running in either direction. */
+  get active(): number {
+    return this.incoming.size + this.outgoing.size;
+  }
+
   get closeError(): NetError | null {
     return this.closedWith;
   }

@@ -59,9 +59,10 @@ export async function forwardExternal(
 }
 
 async function answerOf(response: UpstreamResponse): Promise<HttpReply> {
-  const headers = stripHopByHop(response.headers).filter(([name]) => name !== "content-length") as HeaderPair[];
-  const head: HttpExchangeResponse = { status: response.status, headers };
-  if (response.body === null) return { response: head };
+  const kept = stripHopByHop(response.headers) as HeaderPair[];
+  // Without a body (HEAD, 304) the length describes the resource and passes on; with one, the front door frames what it sends.
+  if (response.body === null) return { response: { status: response.status, headers: kept } };
+  const head: HttpExchangeResponse = { status: response.status, headers: kept.filter(([name]) => name !== "content-length") };
   if (response.contentLength !== undefined && response.contentLength <= INLINE_BODY) {
     head.body = new Uint8Array(await new Response(response.body).arrayBuffer());
     return { response: head };
