@@ -1,22 +1,14 @@
 // Starting what is measured: a watchdog fleet in its own run directory, and one standalone server.
 // Both are registered with cleanup.ts at once, so they are killed by pid on every way out.
 import { rmSync } from "node:fs";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { fleetSocket } from "@switchyard/cli";
 import { Spawned, binary } from "@switchyard/testing";
 import { trackFinder, trackPid, untrackPid } from "./cleanup.ts";
+import { type Member, processesIn } from "./members.ts";
 import { sqrtAnswers } from "./probe.ts";
 
-export type MemberKind = "watchdog" | "load_balancer" | "reverse_proxy" | "server";
-
-export interface Member {
-  pid: number;
-  kind: MemberKind;
-  /** Proxy or server number; 0 for the watchdog and the load balancer. */
-  id: number;
-  /** "Load Balancer", "Reverse Proxy #2", "Server #5", "Watchdog". */
-  label: string;
-}
+export { type Member, type MemberKind, processesIn } from "./members.ts";
 
 export interface BenchFleet {
   readonly runDir: string;
@@ -33,29 +25,11 @@ export interface BenchFleet {
   stop(): Promise<void>;
 }
 
-const KINDS: readonly MemberKind[] = ["watchdog", "load_balancer", "reverse_proxy", "server"];
-const LABEL = { watchdog: () => "Watchdog", load_balancer: () => "Load Balancer", reverse_proxy: (id: number) => `Reverse Proxy #${id}`, server: (id: number) => `Server #${id}` };
-
-/** Our binaries whose command line mentions `dir` (the executable itself must be one of ours). */
-export function processesIn(dir: string): Member[] {
-  const out = Bun.spawnSync(["ps", "-eo", "pid=,args="]).stdout.toString();
-  const members: Member[] = [];
-  for (const line of out.split("\n")) {
-    const match = /^\s*(\d+)\s+(\S+)(.*)$/.exec(line);
-    if (!match || !line.includes(dir)) continue;
-    const kind = KINDS.find((k) => k === basename(match[2]!));
-    if (kind === undefined) continue;
-    const id = Number(/--id (\d+)/.exec(match[3]!)?.[1] ?? 0);
-    members.push({ pid: Number(match[1]), kind, id, label: LABEL[kind](id) });
-  }
-  return members;
-}
-
 /** `./watchdog --run-dir <runDir> --log-level <level>` (default fleet: 2 proxies × 3 servers), ready when every member socket answers. */
 export async function startFleet(runDir: string, logLevel: string, readyTimeoutMs = 20_000): Promise<BenchFleet> {
   const proxies = 2;
   const serversPerProxy = 3;
-  const watchdog = new Spawned([binary("watchdog"), "--run-dir", runDir, "--log-level", logLevel]);
+  const watchdog = new Spawned([binary("watchdog"), "--run-dir", runDir, "--log-level", logLevel, ...httpOff(binary("watchdog"))]);
   trackPid(watchdog.pid);
   const forget = trackFinder(() => processesIn(runDir).map((m) => m.pid));
   const fleet: BenchFleet = {
@@ -135,6 +109,22 @@ export async function startStandaloneServer(dir: string, readyTimeoutMs = 10_000
     await Bun.sleep(20);
   }
   return server;
+}
+
+const httpOffCache = new Map<string, string[]>();
+
+/**
+ * `--http-port off` for a watchdog that has an HTTP front door (its default port is fixed, so two
+ * fleets at once, as in variants.ts, would collide on it), nothing for an older build without one.
+ */
+export function httpOff(watchdog: string): string[] {
+  let args = httpOffCache.get(watchdog);
+  if (args === undefined) {
+    const help = Bun.spawnSync([watchdog, "--help"], { timeout: 5000 }).stdout.toString();
+    args = /--http-port\b[^\n]*\boff\b/.test(help) ? ["--http-port", "off"] : [];
+    httpOffCache.set(watchdog, args);
+  }
+  return args;
 }
 
 function killQuietly(pid: number): void {

@@ -1,6 +1,6 @@
 // The markdown the bench prints and writes into report.md between the bench markers.
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { LoadResult } from "./loadgen.ts";
+import { END_MARKER, START_MARKER, writeSection } from "./report-file.ts";
 import type { Machine } from "./machine.ts";
 import type { HangResult, HangSample } from "./hang.ts";
 import type { RespawnResult, RespawnSample } from "./respawn.ts";
@@ -8,8 +8,7 @@ import type { VariantResult } from "./variants.ts";
 import { max, median, min } from "./stats.ts";
 import { type CpuRow, GENERATOR_LABEL, type MachineShare, type ThroughputResult } from "./throughput.ts";
 
-export const START_MARKER = "<!-- bench:start -->";
-export const END_MARKER = "<!-- bench:end -->";
+export { END_MARKER, START_MARKER } from "./report-file.ts";
 const TARGET_RATIO = 0.3;
 
 export interface BenchReport {
@@ -106,7 +105,7 @@ export function renderReport(r: BenchReport): string {
   ];
   const warnings = [...t.warnings, ...r.respawn.warnings, ...r.hang.warnings];
   if (warnings.length > 0) lines.push("", "Warnings from this run:", "", ...warnings.map((w) => `- ${w}`));
-  lines.push("", `Reproduce: \`${r.command}\` (builds the binaries, then runs \`bun scripts/bench.ts\`; about three minutes).`);
+  lines.push("", `Reproduce: \`${r.command}\` (builds the binaries, then runs \`bun scripts/bench.ts\`; about four minutes with the HTTP part below).`);
   return lines.join("\n");
 }
 
@@ -152,19 +151,7 @@ function hangRow(label: string, samples: HangSample[]): string {
   return `| ${label} | ${samples.length} | ${ms(median(out))} ms | ${ms(max(out))} ms | ${ms(median(back))} ms | ${ms(max(back))} ms |`;
 }
 
-/** Replaces what is between the markers in `path` (creating the file if needed), keeping everything else. */
+/** Replaces what is between the bench markers in `path` (creating the file if needed), keeping everything else. */
 export function writeIntoReport(path: string, section: string): void {
-  const block = `${START_MARKER}\n${section}\n${END_MARKER}`;
-  let text: string;
-  if (!existsSync(path)) {
-    text = `# Switchyard: report\n\n## Performance\n\n${block}\n`;
-  } else {
-    const current = readFileSync(path, "utf8");
-    const start = current.indexOf(START_MARKER);
-    const end = current.indexOf(END_MARKER, start + START_MARKER.length);
-    text = start >= 0 && end >= 0 ? current.slice(0, start) + block + current.slice(end + END_MARKER.length) : `${current.trimEnd()}\n\n## Performance\n\n${block}\n`;
-  }
-  const tmp = `${path}.bench-${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  writeSection(path, START_MARKER, END_MARKER, section);
 }

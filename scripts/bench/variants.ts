@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { fleetSocket } from "@switchyard/cli";
 import { Spawned } from "@switchyard/testing";
 import { trackFinder, trackPid, untrackPid } from "./cleanup.ts";
-import { processesIn } from "./fleet.ts";
+import { httpOff, processesIn } from "./fleet.ts";
 import { sqrtAnswers } from "./probe.ts";
 import { runLoad } from "./run-load.ts";
 import { median } from "./stats.ts";
@@ -99,7 +99,7 @@ function killServers(runDir: string, everyMs: number): () => void {
 }
 
 async function startVariant(variant: Variant, runDir: string): Promise<{ runDir: string; stop(): void }> {
-  const watchdog = new Spawned([resolve(variant.binDir, "watchdog"), "--run-dir", runDir, "--log-level", "warn", ...variant.args]);
+  const watchdog = new Spawned([resolve(variant.binDir, "watchdog"), "--run-dir", runDir, "--log-level", "warn", ...httpOff(resolve(variant.binDir, "watchdog")), ...variant.args]);
   trackPid(watchdog.pid);
   const forget = trackFinder(() => processesIn(runDir).map((m) => m.pid));
   const stop = () => {
