@@ -274,7 +274,7 @@ function memberPids(runDir: string): Map<string, { member: Member; pid: number }
   const found = new Map<string, { member: Member; pid: number }>();
   for (const line of out.split("\n")) {
     if (!line.includes(runDir)) continue;
-    const match = /^\s*(\d+)\s+\S*\/(server|reverse_proxy) --id (\d+) --listen (\S+)\s/.exec(line);
+    const match = /^\s*(\d+)\s+\S*\/(server|reverse_proxy) --id (\d+) (?:--name .*? )?--listen (\S+)\s/.exec(line);
     if (match === null) continue;
     const n = Number(match[3]);
     const socket = match[4] ?? "";
