@@ -1,12 +1,22 @@
 import { describe, expect, test } from "bun:test";
-import type { HttpExchangeRequest } from "@switchyard/upstream";
+import { type HttpExchangeRequest, type HttpExchangeResponse, validateHttpResponse } from "@switchyard/upstream";
+import { RawBody, decodeValue } from "@switchyard/wire";
 import { createHttpEndpoints } from "./http.ts";
 
 const get = (target: string, method = "GET"): HttpExchangeRequest => ({ method, target, headers: [] });
 const json = (body: Uint8Array | undefined) => JSON.parse(new TextDecoder().decode(body));
 
 describe("the server's HTTP endpoints (seeds/002 Task 1)", () => {
-  const endpoints = createHttpEndpoints(3);
+  const created = createHttpEndpoints(3);
+  // What a load balancer reads: constant answers travel as their pre-encoded bytes.
+  const endpoints = {
+    answer(request: HttpExchangeRequest): HttpExchangeResponse {
+      const { status, body } = created.answer(request);
+      const answer = validateHttpResponse(body instanceof RawBody ? decodeValue(body) : body);
+      expect(answer.status).toBe(status);
+      return answer;
+    },
+  };
 
   test("GET /home names the server, as the seed shows", () => {
     const answer = endpoints.answer(get("/home"));

@@ -26,10 +26,10 @@ export async function createServer(config: ServerConfig, log: Logger): Promise<S
   const endpoints = createHttpEndpoints(config.id);
   const http = (request: Request) => {
     const exchange = validateHttpRequest(request.body);
-    const answer = endpoints.answer(exchange);
-    if (infoEnabled(log)) log.info(`${exchange.method} ${exchange.target}. Returning ${answer.status}.`);
-    if (config.workMs <= 0) return answer;
-    return Bun.sleep(config.workMs).then(() => answer);
+    const { status, body } = endpoints.answer(exchange);
+    if (infoEnabled(log)) log.info(`${exchange.method} ${exchange.target}. Returning ${status}.`);
+    if (config.workMs <= 0) return body;
+    return Bun.sleep(config.workMs).then(() => body);
   };
 
   const listener = await listen({

@@ -3,6 +3,9 @@ import { HttpClientError, type HttpClientErrorCode } from "./errors.ts";
 import { ParseError, type ResponseHead } from "./head-parser.ts";
 import type { PreparedRequest } from "./request-head.ts";
 import { ResponseBody } from "./response-body.ts";
+
+/** Bodies of known length up to this are read whole before the response resolves (UpstreamResponse.bytes). */
+export const SMALL_BODY = 64 * 1024;
 import { ResponseParser } from "./response-parser.ts";
 import type { UpstreamResponse } from "./types.ts";
 import { uploadBody } from "./upload.ts";
@@ -31,6 +34,8 @@ export class Exchange implements ConnectionUser {
   private readonly writtenBefore: number;
   private head: ResponseHead | null = null;
   private body: ResponseBody | null = null;
+  /** The chunks of a small body of known length, collected before the response is resolved. */
+  private small: Uint8Array[] | null = null;
   private uploadDone = false;
   /** The request body was not sent in full (the response ended first, or the socket broke). */
   private uploadAbandoned = false;
@@ -56,7 +61,7 @@ export class Exchange implements ConnectionUser {
     });
     this.writtenBefore = conn.writer.written;
     this.parser = new ResponseParser(
-      { onHead: (head) => this.onHead(head), onBody: (bytes) => this.body?.push(bytes) },
+      { onHead: (head) => this.onHead(head), onBody: (bytes) => (this.small ? this.small.push(bytes) : this.body?.push(bytes)) },
       request.method,
     );
   }
@@ -139,7 +144,8 @@ export class Exchange implements ConnectionUser {
     if (this.finished) return;
     this.finished = true;
     this.clearTimers();
-    if (this.head === null) this.reject(error);
+    // Not resolved yet: no head, or a small body still being collected.
+    if (this.head === null || this.small !== null) this.reject(error);
     else this.body?.error(error);
     this.cancelUpload?.(error);
     this.conn.user = null;
@@ -149,6 +155,13 @@ export class Exchange implements ConnectionUser {
 
   private onHead(head: ResponseHead): void {
     this.head = head;
+    if (head.framing.kind === "length" && head.framing.length <= SMALL_BODY) {
+      // Read whole, then resolved with `bytes`; the rest is usually in the same read. Until then
+      // the response is not there yet, so the head timeout still runs.
+      this.small = [];
+      if (head.framing.length === 0) this.resolveSmall();
+      return;
+    }
     this.clearHeadTimer();
     const framed = head.framing.kind !== "none";
     // The body idle watch starts in onData, only if the body did not arrive with the head (usual for small ones).
@@ -162,8 +175,30 @@ export class Exchange implements ConnectionUser {
     });
   }
 
+  private resolveSmall(): void {
+    this.clearHeadTimer();
+    const head = this.head!;
+    const chunks = this.small ?? [];
+    this.small = null;
+    const bytes = chunks.length === 1 ? chunks[0]! : new Uint8Array(Buffer.concat(chunks));
+    let stream: ReadableStream<Uint8Array> | null = null;
+    this.resolve({
+      status: head.status,
+      reason: head.reason,
+      headers: head.headers,
+      bytes,
+      // For a reader that wants a stream all the same: made only if asked for.
+      get body() {
+        stream ??= new Response(bytes).body;
+        return stream;
+      },
+      contentLength: head.contentLength,
+    });
+  }
+
   private onResponseDone(): void {
     this.responseDone = true;
+    if (this.small) this.resolveSmall();
     this.body?.close();
     // The last chunk may have paused reading; an idle pooled socket must see the upstream's FIN.
     this.conn.resume();
@@ -222,7 +257,7 @@ export class Exchange implements ConnectionUser {
   private armHeadTimer(): void {
     this.headTimer = setTimeout(() => {
       this.headTimer = null;
-      this.fail("timeout", `no response head within ${this.options.timeoutMs} ms`);
+      this.fail("timeout", this.head === null ? `no response head within ${this.options.timeoutMs} ms` : `no complete response within ${this.options.timeoutMs} ms`);
     }, this.headBudget);
   }
 

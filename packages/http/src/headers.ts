@@ -88,10 +88,15 @@ export function addForwarded(headers: Array<[string, string]>, info: ForwardedIn
   return out;
 }
 
-const idBytes = new Uint8Array(8);
+/** Random per process, so ids from different processes and runs do not collide. */
+const ID_PREFIX = Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString("hex");
+let idCounter = 0;
 
-/** 16 random hex digits: short enough for log lines, unique enough (64 bits) for one fleet. */
+/**
+ * 16 hex digits: this process's random prefix and a counter. Short enough for log lines, unique
+ * within a fleet, and a fraction of the cost of 64 fresh random bits per request.
+ */
 export function newRequestId(): string {
-  crypto.getRandomValues(idBytes);
-  return Buffer.from(idBytes).toString("hex");
+  idCounter = (idCounter + 1) >>> 0;
+  return ID_PREFIX + idCounter.toString(16).padStart(8, "0");
 }

@@ -3,3 +3,4 @@ export { type ForwardedInfo, HOP_BY_HOP, addForwarded, newRequestId, stripHopByH
 export { type HealthResult, checkHealth, parseLoad } from "./health.ts";
 export { Origin } from "./origin.ts";
 export type { OriginOptions, UpstreamRequest, UpstreamResponse } from "./types.ts";
+export { SMALL_BODY } from "./exchange.ts";

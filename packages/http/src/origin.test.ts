@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Origin } from "./origin.ts";
+import { SMALL_BODY } from "./exchange.ts";
 import type { OriginOptions, UpstreamRequest } from "./types.ts";
 import { clientErrorOf, closedPort, deferred, okResponse, onCleanup, startRawServer, text, useCleanups, within } from "./_test-helpers.ts";
 
@@ -285,9 +286,19 @@ test("cancelling a body closes its connection; the next request opens another", 
   expect(raw.connections).toBe(2);
 });
 
-test("a body that stalls fails with timeout after bodyIdleTimeoutMs; a connection cut mid-body fails with reset", async () => {
+test("a small body (read whole before the answer resolves) that stalls or is cut fails the request itself", async () => {
   const raw = startRawServer((socket, req) => {
     socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial");
+    if (req.target === "/cut") socket.end();
+  });
+  const o = origin(raw.url);
+  expect(await clientErrorOf(o.request(get("/stall", { timeoutMs: 200 })))).toMatchObject({ code: "timeout", message: `${raw.url}: no complete response within 200 ms` });
+  expect(await clientErrorOf(o.request(get("/cut")))).toMatchObject({ code: "reset" });
+});
+
+test("a streamed body that stalls fails with timeout after bodyIdleTimeoutMs; a connection cut mid-body fails with reset", async () => {
+  const raw = startRawServer((socket, req) => {
+    socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${SMALL_BODY + 1}\r\n\r\npartial`);
     if (req.target === "/cut") socket.end();
   });
   const o = origin(raw.url);

@@ -29,8 +29,13 @@ export interface UpstreamResponse {
   reason: string;
   /** As received, in order, names lower-cased; framing headers (transfer-encoding, content-length) as the upstream sent them. */
   headers: Array<[string, string]>;
-  /** Decoded (de-chunked) bytes; null when there is no body (HEAD, 1xx, 204, 304). */
+  /** Decoded (de-chunked) bytes; null when there is no body (HEAD, 1xx, 204, 304). With `bytes`, a stream of those, made when read. */
   body: ReadableStream<Uint8Array> | null;
+  /**
+   * The whole body, when its Content-Length was at most SMALL_BODY: read before the promise
+   * resolved, which spares a stream per answer (most answers are small). Read it instead of `body`.
+   */
+  bytes?: Uint8Array;
   /** When the upstream said so. */
   contentLength: number | undefined;
 }

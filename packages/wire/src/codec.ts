@@ -77,6 +77,11 @@ export function decodeBody(bytes: Uint8Array, options: DecodeOptions = {}, start
   return validateMessage(unpackValue(bytes, start, end));
 }
 
+/** A body encoded once, to be sent many times as these bytes (a server's constant answers). */
+export function preEncode(value: unknown): RawBody {
+  return new RawBody(packr.pack(value).slice());
+}
+
 /** The value a RawBody holds (a hop that must read an answer it usually passes on unread). */
 export function decodeValue(raw: RawBody): unknown {
   return unpackValue(raw.source, raw.start, raw.end);

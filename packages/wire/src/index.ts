@@ -1,4 +1,4 @@
-export { DEFAULT_MAX_FRAME, type DecodeOptions, HEADER_BYTES, decodeBody, decodeValue, encodeBody, encodeFrame } from "./codec.ts";
+export { DEFAULT_MAX_FRAME, type DecodeOptions, HEADER_BYTES, decodeBody, decodeValue, encodeBody, preEncode, encodeFrame } from "./codec.ts";
 export { FrameBuffer } from "./frame-buffer.ts";
 export { RawBody } from "./raw-body.ts";
 export { WireError, type WireErrorCode } from "./errors.ts";

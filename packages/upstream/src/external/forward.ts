@@ -61,6 +61,11 @@ export async function forwardExternal(
 async function answerOf(response: UpstreamResponse): Promise<HttpReply> {
   const kept = stripHopByHop(response.headers) as HeaderPair[];
   // Without a body (HEAD, 304) the length describes the resource and passes on; with one, the front door frames what it sends.
+  if (response.bytes !== undefined) {
+    // A small answer the client has already read whole: it travels inline.
+    const headers = kept.filter(([name]) => name !== "content-length");
+    return { response: response.bytes.length > 0 ? { status: response.status, headers, body: response.bytes } : { status: response.status, headers } };
+  }
   if (response.body === null) return { response: { status: response.status, headers: kept } };
   const head: HttpExchangeResponse = { status: response.status, headers: kept.filter(([name]) => name !== "content-length") };
   if (response.contentLength !== undefined && response.contentLength <= INLINE_BODY) {
