@@ -1,3 +1,4 @@
+import { describeSocketError } from "@switchyard/net";
 import type { Socket, SocketHandler } from "bun";
 import { ByteWriter } from "./byte-writer.ts";
 import { HttpClientError, type HttpClientErrorCode } from "./errors.ts";
@@ -137,23 +138,5 @@ export async function connect(address: OriginAddress, owner: ConnectionOwner, ti
     throw new HttpClientError("connect_failed", `${address.label}: ${describeSocketError(error)}`, false, { cause: error });
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** "connection refused", "no such socket", … from a Bun/Node error object. */
-export function describeSocketError(error: unknown): string {
-  switch ((error as { code?: string } | null)?.code) {
-    case "ECONNREFUSED":
-      return "connection refused";
-    case "ENOENT":
-      return "no such socket";
-    case "ECONNRESET":
-      return "connection reset";
-    case "EPIPE":
-      return "broken pipe";
-    case "ETIMEDOUT":
-      return "timed out";
-    default:
-      return (error as Error | null)?.message ?? String(error);
   }
 }

@@ -1,6 +1,6 @@
 export { type Address, formatAddress, parseAddress } from "./address.ts";
 export { type BackoffOptions, createBackoff } from "./backoff.ts";
-export { Connection } from "./connection.ts";
+export { Connection, describeSocketError } from "./connection.ts";
 export { dial } from "./dial.ts";
 export { NetError, type NetErrorCode, RequestError } from "./errors.ts";
 export { FrameWriter } from "./frame-writer.ts";
