@@ -1,6 +1,7 @@
 // HTTP helpers for the e2e/http-*.test.ts files (not a test file itself). Run as a program
 // (`bun e2e/_http.ts upstream NAME [PORT]`) it is the external upstream those tests put behind the
 // proxies: a child process of the test, so it can be killed or paused like any other.
+import type { Replica } from "../apps/load_balancer/src/fleet-api.ts";
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { type Fleet, Spawned } from "@switchyard/testing";
@@ -84,16 +85,8 @@ export function helloFrom(answer: Pick<Answer, "status" | "json">): number | und
   return answer.status === 200 && match ? Number(match[1]) : undefined;
 }
 
-export interface VerboseReplica {
-  name: string;
-  n: number;
-  proxy: number;
-  pid: number | null;
-  state: string;
-  address: string;
-  restarts: number;
-  healthy?: boolean;
-}
+/** A replica of `/rep?verbose=1`: the watchdog's report, plus the load balancer's health view when flat. */
+export type VerboseReplica = Replica & { healthy?: boolean };
 
 /** GET /rep's message ({N, replicas}); fails loudly on anything but 200. */
 export async function rep(base: string): Promise<{ N: number; replicas: string[] }> {

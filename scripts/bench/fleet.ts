@@ -41,17 +41,7 @@ export async function startFleet(runDir: string, logLevel: string, readyTimeoutM
     proxyAddress: (k) => fleetSocket.proxy(runDir, k),
     serverAddress: (n) => fleetSocket.server(runDir, n),
     members: () => processesIn(runDir),
-    async stop() {
-      watchdog.kill("SIGKILL");
-      for (let pass = 0; pass < 2; pass++) {
-        for (const member of processesIn(runDir)) killQuietly(member.pid);
-        await Bun.sleep(50);
-      }
-      await watchdog.exited(5000).catch(() => undefined);
-      untrackPid(watchdog.pid);
-      forget();
-      rmSync(runDir, { recursive: true, force: true });
-    },
+    stop: () => destroyFleet(watchdog, runDir, forget),
   };
 
   const sockets = [
@@ -133,4 +123,17 @@ function killQuietly(pid: number): void {
   } catch {
     // Already gone.
   }
+}
+
+/** SIGKILL to the watchdog and every member of its run directory (twice: a dying watchdog may still spawn), then forget them and remove the directory. */
+export async function destroyFleet(watchdog: Spawned, runDir: string, forget: () => void): Promise<void> {
+  watchdog.kill("SIGKILL");
+  for (let pass = 0; pass < 2; pass++) {
+    for (const member of processesIn(runDir)) killQuietly(member.pid);
+    await Bun.sleep(50);
+  }
+  await watchdog.exited(5000).catch(() => undefined);
+  untrackPid(watchdog.pid);
+  forget();
+  rmSync(runDir, { recursive: true, force: true });
 }

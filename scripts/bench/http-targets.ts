@@ -1,10 +1,11 @@
 // What the HTTP benchmark sends load to: Bun.serve backends, HAProxy in front of them, and the
 // watchdog's HTTP front door in its topologies. Each is started by pid, registered with cleanup.ts
 // at once, ready when GET /home answers the server's JSON, and stopped (SIGKILL by pid) by stop().
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Spawned, binary } from "@switchyard/testing";
 import { trackFinder, trackPid, untrackPid } from "./cleanup.ts";
+import { destroyFleet } from "./fleet.ts";
 import { processesIn } from "./members.ts";
 
 export const HOME_PATH = "/home";
@@ -228,17 +229,7 @@ export async function startHttpFleet(spec: HttpFleetSpec, port: number, runDir: 
       return { proxy: of(["load_balancer", "reverse_proxy"]), backend: of(["server"]), other: of(["watchdog"]) };
     },
     warnings: [],
-    async stop() {
-      watchdog.kill("SIGKILL");
-      for (let pass = 0; pass < 2; pass++) {
-        for (const member of processesIn(runDir)) killQuietly(member.pid);
-        await Bun.sleep(50);
-      }
-      await watchdog.exited(5000).catch(() => undefined);
-      untrackPid(watchdog.pid);
-      forget();
-      rmSync(runDir, { recursive: true, force: true });
-    },
+    stop: () => destroyFleet(watchdog, runDir, forget),
   };
   const started = performance.now();
   const answer = await waitForHome(url, readyTimeoutMs, () => isRunning(watchdog));
@@ -264,12 +255,4 @@ export async function startHttpFleet(spec: HttpFleetSpec, port: number, runDir: 
     await Bun.sleep(50);
   }
   return target;
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
 }

@@ -1,3 +1,5 @@
+import { flushAtEndOfTurn } from "@switchyard/net";
+
 /** The part of a Bun socket the writer needs: write returns how many bytes the kernel took (-1 if closed). */
 export interface ByteSink {
   write(data: Uint8Array): number;
@@ -33,7 +35,7 @@ export class ByteWriter {
     if (this.pending !== null) throw new Error("ByteWriter.write called before the previous write drained");
     if (bytes.length >= DIRECT_WRITE_BYTES) return this.push(bytes);
     this.pending = bytes;
-    scheduleFlush(this);
+    flushAtEndOfTurn(this);
     return false;
   }
 
@@ -98,23 +100,4 @@ export class ByteWriter {
     this.waiter = null;
     waiter?.(ok);
   }
-}
-
-// One flush pass per event-loop turn for every writer with something queued.
-let queue: ByteWriter[] = [];
-let armed = false;
-
-function scheduleFlush(writer: ByteWriter): void {
-  queue.push(writer);
-  if (!armed) {
-    armed = true;
-    setImmediate(flushAll);
-  }
-}
-
-function flushAll(): void {
-  armed = false;
-  const writers = queue;
-  queue = [];
-  for (const writer of writers) writer.flush();
 }

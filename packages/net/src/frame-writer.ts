@@ -1,4 +1,5 @@
 import { FrameBuffer, type Message } from "@switchyard/wire";
+import { flushAtEndOfTurn } from "./end-of-turn.ts";
 
 /** The part of a Bun socket the writer needs: write returns how many bytes the kernel took. */
 export interface ByteSink {
@@ -30,7 +31,7 @@ export class FrameWriter {
     this.frames.append(message);
     if (!this.scheduled && !this.blocked) {
       this.scheduled = true;
-      scheduleFlush(this);
+      flushAtEndOfTurn(this);
     }
   }
 
@@ -71,23 +72,4 @@ export class FrameWriter {
     this.dead = true;
     this.frames.clear();
   }
-}
-
-// One flush pass per event-loop turn for every writer that has something queued.
-let queue: FrameWriter[] = [];
-let armed = false;
-
-function scheduleFlush(writer: FrameWriter): void {
-  queue.push(writer);
-  if (!armed) {
-    armed = true;
-    setImmediate(flushAll);
-  }
-}
-
-function flushAll(): void {
-  armed = false;
-  const writers = queue;
-  queue = [];
-  for (const writer of writers) writer.flush();
 }

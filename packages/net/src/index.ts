@@ -2,6 +2,7 @@ export { type Address, formatAddress, parseAddress } from "./address.ts";
 export { type BackoffOptions, createBackoff } from "./backoff.ts";
 export { Connection, describeSocketError } from "./connection.ts";
 export { dial } from "./dial.ts";
+export { type Flushable, flushAtEndOfTurn } from "./end-of-turn.ts";
 export { NetError, type NetErrorCode, RequestError } from "./errors.ts";
 export { FrameWriter } from "./frame-writer.ts";
 export { type Listener, type ListenerOptions, type RequestHandler, listen } from "./listener.ts";
