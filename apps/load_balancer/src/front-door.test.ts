@@ -55,7 +55,7 @@ function open(answer: (exchange: HttpExchangeRequest) => Promise<HttpExchangeRes
       routed.push({ exchange, key, client });
       return answer(exchange).then((response) => ({ response }));
     },
-    key: (headers) => Number(headers.get("x-client-id") ?? 4242),
+    key: (headers) => Number(headers.find(([name]) => name === "x-client-id")?.[1] ?? 4242),
     log: silent,
   });
   doors.push(door);

@@ -1,11 +1,9 @@
-import type { Server } from "bun";
 import { CliError } from "@switchyard/cli";
-import { addForwarded, newRequestId, stripHopByHop } from "@switchyard/http";
+import { type HeaderList, type IncomingRequest, ListenError, type OutgoingResponse, addForwarded, newRequestId, serveHttp, stripHopByHop } from "@switchyard/http";
 import type { Logger } from "@switchyard/log";
 import { NetError, RequestError } from "@switchyard/net";
-import { type HeaderPair, type HttpExchangeRequest, type HttpReply, INLINE_BODY } from "@switchyard/upstream";
+import { type HttpExchangeRequest, type HttpReply, INLINE_BODY, pathOf } from "@switchyard/upstream";
 import { type AdminEndpoints, failure } from "./admin.ts";
-import { targetOf } from "./request-target.ts";
 
 export interface FrontDoorOptions {
   host: string;
@@ -17,91 +15,94 @@ export interface FrontDoorOptions {
    * with NetError/RequestError when it cannot.
    */
   route(exchange: HttpExchangeRequest, key: number, client: string, stream: ReadableStream<Uint8Array> | undefined): Promise<HttpReply>;
-  /** The policy's key for this request (see http-key.ts). */
-  key(headers: Headers, address: string): number;
+  /** The policy's key for this request (see http-key.ts); names in `headers` are lower-cased. */
+  key(headers: HeaderList, address: string): number;
   log: Logger;
 }
 
 export interface FrontDoor {
   /** "http://127.0.0.1:5000", with the port actually bound. */
   readonly url: string;
-  /** Stops accepting connections; requests in flight finish. */
-  stop(): Promise<void>;
+  /** Stops accepting connections; requests in flight finish (for at most `graceMs`). */
+  stop(graceMs?: number): Promise<void>;
 }
 
+type AdminEndpoint = AdminEndpoints["rep"];
+
 /**
- * The load balancer's HTTP side (seeds/002): Bun's native server parses HTTP; /rep, /add, /rm and
- * /heartbeat are answered here; every other request travels to the tier below as a wire request
- * with op "http", carrying the forwarding headers a proxy adds (X-Forwarded-*, X-Request-Id).
+ * The load balancer's HTTP side (seeds/002), on the raw-socket HTTP/1.1 server of
+ * @switchyard/http: /rep, /add, /rm and /heartbeat are answered here; every other request travels
+ * to the tier below (as a wire request with op "http", or to an external upstream), carrying the
+ * forwarding headers a proxy adds (X-Forwarded-*, X-Request-Id).
  */
 export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
   const { admin, log } = options;
-  const addressOf = (request: Request, server: Server<undefined>) => server.requestIP(request)?.address ?? "unknown";
 
-  const forward = async (request: Request, server: Server<undefined>): Promise<Response> => {
-    const address = addressOf(request, server);
-    const target = targetOf(request.url);
-    const received: HeaderPair[] = [];
-    request.headers.forEach((value, name) => received.push([name, value]));
-    const headers = addForwarded(stripHopByHop(received), {
-      clientAddress: address,
-      proto: "http",
-      host: request.headers.get("host") ?? undefined,
-      requestId: newRequestId(),
-      edge: true,
-    });
+  const forward = async (request: IncomingRequest): Promise<OutgoingResponse> => {
+    const { address, target } = request;
+    const headers = addForwarded(stripHopByHop(request.headers), { clientAddress: address, proto: "http", host: request.host, requestId: newRequestId(), edge: true });
     const exchange: HttpExchangeRequest = { method: request.method, target, headers };
-    // A small body of known length travels inline; any other streams through every hop.
-    let stream: ReadableStream<Uint8Array> | undefined;
-    if (request.body !== null) {
-      const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-      if (declared <= INLINE_BODY) {
-        const body = await request.bytes();
-        if (body.length > 0) exchange.body = body;
-      } else {
-        stream = request.body;
-      }
-    }
+    // A small body of known length arrives whole and travels inline; any other streams through every hop.
+    if (request.bytes !== undefined && request.bytes.length > 0) exchange.body = request.bytes;
     try {
-      const reply = await options.route(exchange, options.key(request.headers, address), address, stream);
-      const { status, headers, body } = reply.response;
-      return new Response(reply.stream ?? body ?? null, { status, headers });
+      const reply = await options.route(exchange, options.key(request.headers, address), address, request.body ?? undefined);
+      const { status, headers: answerHeaders, body } = reply.response;
+      return { status, headers: answerHeaders, body: reply.stream ?? body ?? null };
     } catch (error) {
       const [status, message] = statusOf(error);
       if (status >= 500) log.warn(`${request.method} ${target} from ${address}: ${status} (${message})`);
-      return failure(status, `<Error> ${message}`);
+      return answerOf(failure(status, `<Error> ${message}`));
     }
   };
 
-  let server: Server<undefined>;
-  try {
-    server = Bun.serve({
-      hostname: options.host,
-      port: options.port,
-      // A proxy streams bodies of any size; its own limits (issue-level config) apply per route.
-      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      routes: {
-        "/heartbeat": (request) => (request.method === "GET" || request.method === "HEAD" ? new Response(null, { status: 200 }) : failure(405, "<Error> /heartbeat takes GET", { allow: "GET, HEAD" })),
-        "/rep": (request, srv) => admin.rep(request, addressOf(request, srv)),
-        "/add": (request, srv) => admin.add(request, addressOf(request, srv)),
-        "/rm": (request, srv) => admin.rm(request, addressOf(request, srv)),
-      },
-      fetch: forward,
-      error(error) {
-        log.error(`HTTP front door: ${error.message}`);
-        return failure(500, "<Error> internal error in the load balancer");
-      },
-    });
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    const why = code === "EADDRINUSE" ? "the port is already in use" : (error as Error).message;
-    // Exit code 78 (EX_CONFIG): the watchdog stops the fleet instead of restarting into the same error.
-    throw new CliError(`--http-port ${options.port}: cannot listen on ${options.host}:${options.port}: ${why}`, 78);
-  }
-  return {
-    url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${server.port}`,
-    stop: () => server.stop(false),
+  const handler = (request: IncomingRequest): OutgoingResponse | Promise<OutgoingResponse> => {
+    switch (pathOf(request.target)) {
+      case "/heartbeat":
+        return request.method === "GET" || request.method === "HEAD" ? { status: 200 } : answerOf(failure(405, "<Error> /heartbeat takes GET", { allow: "GET, HEAD" }));
+      case "/rep":
+        return callAdmin(admin.rep, request);
+      case "/add":
+        return callAdmin(admin.add, request);
+      case "/rm":
+        return callAdmin(admin.rm, request);
+      default:
+        return forward(request);
+    }
   };
+
+  try {
+    const server = serveHttp({
+      host: options.host,
+      port: options.port,
+      handler,
+      // Bodies up to the wire's inline size arrive whole; larger ones stream (a proxy has no body limit of its own).
+      limits: { bufferBodyBytes: INLINE_BODY },
+      onError: (error, request) => log.error(`HTTP front door: ${request.method} ${request.target}: ${(error as Error)?.message ?? String(error)}`),
+    });
+    return {
+      url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${server.port}`,
+      stop: (graceMs) => server.stop(graceMs),
+    };
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    // Exit code 78 (EX_CONFIG): the watchdog stops the fleet instead of restarting into the same error.
+    throw new CliError(`--http-port ${options.port}: cannot listen on ${options.host}:${options.port}: ${error.message}`, 78);
+  }
+}
+
+/**
+ * The admin API works on fetch's Request and Response (rare calls, easy to test): the request is
+ * rebuilt as one, on a fixed origin so that the client's Host can never change the path it reads.
+ */
+async function callAdmin(endpoint: AdminEndpoint, request: IncomingRequest): Promise<OutgoingResponse> {
+  const headers = stripHopByHop(request.headers).filter(([name]) => name !== "content-length");
+  const body = request.method === "GET" || request.method === "HEAD" ? null : (request.bytes ?? request.body);
+  return answerOf(await endpoint(new Request(`http://load-balancer${request.target}`, { method: request.method, headers, body }), request.address));
+}
+
+async function answerOf(response: Response | Promise<Response>): Promise<OutgoingResponse> {
+  const answer = await response;
+  return { status: answer.status, headers: [...answer.headers], body: new Uint8Array(await answer.arrayBuffer()) };
 }
 
 /**

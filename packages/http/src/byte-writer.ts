@@ -13,8 +13,8 @@ const DIRECT_WRITE_BYTES = 16 * 1024;
  * Small writes wait for the end of the event-loop turn, so the requests of one turn leave
  * together (like FrameWriter in @switchyard/net: an upstream woken once per burst instead of once
  * per request measured 2x the throughput on loopback). What the kernel does not take is kept (as a
- * view, never copied) until `drain`; callers wait on `drained()` before handing over more, so at
- * most one of their chunks is ever held here.
+ * view, never copied) until `drain`; callers that stream wait on `drained()` before handing over
+ * more, so at most one of their chunks is ever held here (a write while one waits is appended).
  */
 export class ByteWriter {
   private pending: Uint8Array | null = null;
@@ -32,7 +32,11 @@ export class ByteWriter {
   /** True if the kernel took everything now; false if it is queued (see `drained()`) or the socket is gone. */
   write(bytes: Uint8Array): boolean {
     if (this.broken) return false;
-    if (this.pending !== null) throw new Error("ByteWriter.write called before the previous write drained");
+    if (this.pending !== null) {
+      // Queued behind an earlier write (an interim 100 Continue, then the answer): kept in order, in one buffer.
+      this.pending = Buffer.concat([this.pending, bytes]);
+      return false;
+    }
     if (bytes.length >= DIRECT_WRITE_BYTES) return this.push(bytes);
     this.pending = bytes;
     flushAtEndOfTurn(this);

@@ -2,7 +2,7 @@ import type { ConnectionUser, HttpConnection } from "./connection.ts";
 import { HttpClientError, type HttpClientErrorCode } from "./errors.ts";
 import { ParseError, type ResponseHead } from "./head-parser.ts";
 import type { PreparedRequest } from "./request-head.ts";
-import { ResponseBody } from "./response-body.ts";
+import { InboundBody } from "./inbound-body.ts";
 
 /** Bodies of known length up to this are read whole before the response resolves (UpstreamResponse.bytes). */
 export const SMALL_BODY = 64 * 1024;
@@ -33,7 +33,7 @@ export class Exchange implements ConnectionUser {
   private readonly parser: ResponseParser;
   private readonly writtenBefore: number;
   private head: ResponseHead | null = null;
-  private body: ResponseBody | null = null;
+  private body: InboundBody | null = null;
   /** The chunks of a small body of known length, collected before the response is resolved. */
   private small: Uint8Array[] | null = null;
   private uploadDone = false;
@@ -165,7 +165,7 @@ export class Exchange implements ConnectionUser {
     this.clearHeadTimer();
     const framed = head.framing.kind !== "none";
     // The body idle watch starts in onData, only if the body did not arrive with the head (usual for small ones).
-    if (framed) this.body = new ResponseBody(this.conn, () => this.onBodyCancelled());
+    if (framed) this.body = new InboundBody(this.conn, () => this.onBodyCancelled());
     this.resolve({
       status: head.status,
       reason: head.reason,

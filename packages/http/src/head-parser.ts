@@ -20,12 +20,19 @@ export interface ResponseHead {
   keepAlive: boolean;
 }
 
-/** Bytes that are not a valid (or not a safe) HTTP/1.1 response. */
+/** Bytes that are not a valid (or not a safe) HTTP/1.1 message. */
 export class ParseError extends Error {
   override readonly name = "ParseError";
+  constructor(
+    message: string,
+    /** What a server answers a request it cannot read: 400, or 431, 413, 501, 505 (RFC 9110 §15). */
+    readonly status = 400,
+  ) {
+    super(message);
+  }
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: ([^]*))?$/;
 // CR and LF only as CRLF pairs; no other controls except HTAB (RFC 9110 §5.5 field values).
 export const BAD_OCTETS = /\r(?!\n)|(?<!\r)\n|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
@@ -114,7 +121,7 @@ export function parseFieldLines(lines: readonly string[], from: number): Array<[
 }
 
 /** Strips spaces and tabs only: String.trim would also eat 0xA0, a legal obs-text byte. */
-function trimOws(value: string): string {
+export function trimOws(value: string): string {
   let start = 0;
   let end = value.length;
   while (start < end && (value.charCodeAt(start) === 32 || value.charCodeAt(start) === 9)) start++;
@@ -123,7 +130,7 @@ function trimOws(value: string): string {
 }
 
 /** Repeated or listed Content-Length values are fine only when they all agree (RFC 9112 §6.3 item 5). */
-function mergeContentLength(previous: number | undefined, value: string): number {
+export function mergeContentLength(previous: number | undefined, value: string): number {
   let merged = previous;
   for (const part of value.split(",")) {
     const digits = part.trim();

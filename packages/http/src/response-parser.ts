@@ -1,6 +1,6 @@
-import { ByteAccumulator, latin1 } from "./_bytes.ts";
-import { ChunkedDecoder } from "./chunked-decoder.ts";
-import { ParseError, type ResponseHead, findHeadEnd, parseHead } from "./head-parser.ts";
+import { BodyReader } from "./body-reader.ts";
+import { ParseError, type ResponseHead, parseHead } from "./head-parser.ts";
+import { HeadReader } from "./head-reader.ts";
 
 /** The most bytes a response head may take (status line, fields, blank line). */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -14,8 +14,7 @@ export interface ResponseEvents {
 
 const enum Phase {
   Head,
-  Length,
-  Chunked,
+  Body,
   Close,
   Done,
 }
@@ -26,10 +25,8 @@ const enum Phase {
  */
 export class ResponseParser {
   private phase = Phase.Head;
-  /** Head bytes kept only while a head spans several reads. */
-  private readonly partialHead = new ByteAccumulator();
-  private remaining = 0;
-  private chunked: ChunkedDecoder | null = null;
+  private readonly head: HeadReader;
+  private readonly body: BodyReader;
   /** Some response byte (of an interim head, too) has arrived. */
   started = false;
 
@@ -38,7 +35,10 @@ export class ResponseParser {
     /** The request's method: a response to HEAD has no body whatever its headers say. */
     private readonly method: string,
     private readonly maxHead = MAX_HEAD_BYTES,
-  ) {}
+  ) {
+    this.body = new BodyReader((bytes) => this.events.onBody(bytes));
+    this.head = new HeadReader(maxHead, () => new ParseError(`response head larger than ${maxHead} bytes`));
+  }
 
   /** The whole response has arrived. */
   get done(): boolean {
@@ -59,20 +59,10 @@ export class ResponseParser {
         case Phase.Head:
           i = this.pushHead(bytes, i);
           break;
-        case Phase.Length: {
-          const take = Math.min(this.remaining, bytes.length - i);
-          this.events.onBody(bytes.subarray(i, i + take));
-          i += take;
-          this.remaining -= take;
-          if (this.remaining === 0) this.phase = Phase.Done;
+        case Phase.Body:
+          i = this.body.push(bytes, i);
+          if (this.body.done) this.phase = Phase.Done;
           break;
-        }
-        case Phase.Chunked: {
-          const decoder = this.chunked!;
-          i = decoder.push(bytes, i);
-          if (decoder.done) this.phase = Phase.Done;
-          break;
-        }
         case Phase.Close:
           this.events.onBody(i === 0 ? bytes : bytes.subarray(i));
           i = bytes.length;
@@ -91,31 +81,10 @@ export class ResponseParser {
   }
 
   private pushHead(bytes: Uint8Array, start: number): number {
-    if (this.partialHead.length === 0) {
-      const end = findHeadEnd(bytes, start);
-      if (end < 0) {
-        if (bytes.length - start > this.maxHead) throw this.tooLarge();
-        this.partialHead.append(bytes.subarray(start));
-        return bytes.length;
-      }
-      if (end - start > this.maxHead) throw this.tooLarge();
-      this.onHeadText(latin1(bytes, start, end - 4));
-      return end;
-    }
-    const before = this.partialHead.length;
-    // Copy no more than could still be head, so an endless head is rejected without buffering it.
-    const room = this.maxHead + 1 - before;
-    this.partialHead.append(bytes.subarray(start, start + Math.min(room, bytes.length - start)));
-    const all = this.partialHead.view();
-    const end = findHeadEnd(all, before - 3);
-    if (end < 0 || end > this.maxHead) {
-      if (this.partialHead.length > this.maxHead) throw this.tooLarge();
-      return bytes.length;
-    }
-    const text = latin1(all, 0, end - 4);
-    this.partialHead.clear();
+    const text = this.head.read(bytes, start);
+    if (text === null) return bytes.length;
     this.onHeadText(text);
-    return start + (end - before);
+    return this.head.end;
   }
 
   private onHeadText(text: string): void {
@@ -128,20 +97,20 @@ export class ResponseParser {
         this.phase = Phase.Done;
         break;
       case "length":
-        this.remaining = head.framing.length;
-        this.phase = this.remaining === 0 ? Phase.Done : Phase.Length;
+        if (head.framing.length === 0) {
+          this.phase = Phase.Done;
+          break;
+        }
+        this.body.startLength(head.framing.length);
+        this.phase = Phase.Body;
         break;
       case "chunked":
-        this.chunked = new ChunkedDecoder((data) => this.events.onBody(data));
-        this.phase = Phase.Chunked;
+        this.body.startChunked();
+        this.phase = Phase.Body;
         break;
       case "close":
         this.phase = Phase.Close;
         break;
     }
-  }
-
-  private tooLarge(): ParseError {
-    return new ParseError(`response head larger than ${this.maxHead} bytes`);
   }
 }

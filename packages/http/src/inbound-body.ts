@@ -1,14 +1,19 @@
-import type { HttpConnection } from "./connection.ts";
+/** The socket a body is read from: paused while the reader is behind. */
+export interface Flow {
+  pause(): void;
+  resume(): void;
+}
 
 /** How far (bytes) the body's reader may fall behind before the socket stops reading. */
 export const BODY_HIGH_WATER = 256 * 1024;
 
 /**
- * The response body as a pull-based stream: bytes are queued as they arrive, and once the reader
- * is BODY_HIGH_WATER behind, the socket is paused (TCP pushes back on the upstream) until the
- * reader pulls again, so a huge download to a slow reader keeps memory bounded.
+ * A body arriving on a socket (a response the client reads, a request the server reads) as a
+ * pull-based stream: bytes are queued as they arrive, and once the reader is BODY_HIGH_WATER
+ * behind, the socket is paused (TCP pushes back on the sender) until the reader pulls again, so a
+ * huge body for a slow reader keeps memory bounded.
  */
-export class ResponseBody {
+export class InboundBody {
   readonly stream: ReadableStream<Uint8Array>;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
   /** Neither closed, errored nor cancelled. */
@@ -17,7 +22,7 @@ export class ResponseBody {
   lastPull = 0;
 
   constructor(
-    private readonly conn: HttpConnection,
+    private readonly flow: Flow,
     onCancel: () => void,
   ) {
     this.stream = new ReadableStream<Uint8Array>(
@@ -28,7 +33,7 @@ export class ResponseBody {
         pull: () => {
           this.lastPull = performance.now();
           // Only while this body owns the connection: after close it may carry another exchange.
-          if (this.open) this.conn.resume();
+          if (this.open) this.flow.resume();
         },
         cancel: () => {
           if (!this.open) return;
@@ -43,7 +48,7 @@ export class ResponseBody {
   push(bytes: Uint8Array): void {
     if (!this.open || bytes.length === 0) return;
     this.controller.enqueue(bytes);
-    if ((this.controller.desiredSize ?? 0) <= 0) this.conn.pause();
+    if ((this.controller.desiredSize ?? 0) <= 0) this.flow.pause();
   }
 
   close(): void {
