@@ -21,8 +21,11 @@ export function encodeLatin1(text: string): Buffer {
  * An append-only byte buffer that grows by doubling, for heads and trailers that arrive in
  * pieces: appending each piece to a fresh concatenation would be quadratic in a dribbling peer.
  */
+const EMPTY = new Uint8Array(0);
+
 export class ByteAccumulator {
-  private buffer = new Uint8Array(0);
+  // Shared until the first append: most heads arrive whole and never need one.
+  private buffer = EMPTY;
   length = 0;
 
   append(bytes: Uint8Array): void {
@@ -42,7 +45,7 @@ export class ByteAccumulator {
   }
 
   clear(): void {
-    this.buffer = new Uint8Array(0);
+    this.buffer = EMPTY;
     this.length = 0;
   }
 }

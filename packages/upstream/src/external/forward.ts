@@ -28,13 +28,14 @@ export async function forwardExternal(
 ): Promise<HttpReply> {
   const deadline = performance.now() + timeoutMs;
   const replayable = stream === undefined && isIdempotentMethod(request.method);
-  const tried = new Set<ExternalMember>();
+  // Made on a retry only: most requests succeed at the first attempt.
+  let tried: Set<ExternalMember> | undefined;
   let previous: { member: ExternalMember; error: HttpClientError } | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const member = policy.select(withoutTried(pool, tried), key);
+    const member = policy.select(tried === undefined ? (pool as ExternalMember[]) : withoutTried(pool, tried), key);
     if (member === undefined) break;
     hooks.onAttempt(member, previous);
-    tried.add(member);
+    (tried ??= new Set()).add(member);
     try {
       const response = await member.origin.request({
         method: request.method,
@@ -43,7 +44,7 @@ export async function forwardExternal(
         body: stream ?? request.body ?? null,
         timeoutMs: Math.max(1, deadline - performance.now()),
       });
-      return await answerOf(response);
+      return response.bytes !== undefined ? inlineAnswer(response, response.bytes) : await answerOf(response);
     } catch (error) {
       if (!(error instanceof HttpClientError)) throw error;
       member.failed(error);
@@ -58,25 +59,26 @@ export async function forwardExternal(
   return { response: jsonAnswer(502, `<Error> ${member.label}: ${error.message}`) };
 }
 
+/** A small answer the client has already read whole: it travels inline (without a promise of its own). */
+function inlineAnswer(response: UpstreamResponse, bytes: Uint8Array): HttpReply {
+  const headers = (stripHopByHop(response.headers) as HeaderPair[]).filter(([name]) => name !== "content-length");
+  return { response: bytes.length > 0 ? { status: response.status, headers, body: bytes } : { status: response.status, headers } };
+}
+
 async function answerOf(response: UpstreamResponse): Promise<HttpReply> {
   const kept = stripHopByHop(response.headers) as HeaderPair[];
-  // Without a body (HEAD, 304) the length describes the resource and passes on; with one, the front door frames what it sends.
-  if (response.bytes !== undefined) {
-    // A small answer the client has already read whole: it travels inline.
-    const headers = kept.filter(([name]) => name !== "content-length");
-    return { response: response.bytes.length > 0 ? { status: response.status, headers, body: response.bytes } : { status: response.status, headers } };
-  }
+  // Without a body (HEAD, 304) the length describes the resource and passes on; so it does with a
+  // stream, which the front door sends with that length (and cuts off if the upstream's is short).
   if (response.body === null) return { response: { status: response.status, headers: kept } };
-  const head: HttpExchangeResponse = { status: response.status, headers: kept.filter(([name]) => name !== "content-length") };
   if (response.contentLength !== undefined && response.contentLength <= INLINE_BODY) {
+    const head: HttpExchangeResponse = { status: response.status, headers: kept.filter(([name]) => name !== "content-length") };
     head.body = new Uint8Array(await new Response(response.body).arrayBuffer());
     return { response: head };
   }
-  return { response: head, stream: response.body };
+  return { response: { status: response.status, headers: kept }, stream: response.body };
 }
 
 /** The pool with the upstreams already tried looking unavailable, each in its place (a hash keeps its ring). */
 function withoutTried(pool: readonly ExternalMember[], tried: ReadonlySet<ExternalMember>): ExternalMember[] {
-  if (tried.size === 0) return pool as ExternalMember[];
   return pool.map((m) => (tried.has(m) ? (Object.create(m, { available: { value: false } }) as ExternalMember) : m));
 }
