@@ -52,7 +52,7 @@ export class ServerConnection implements Flow {
   private readonly waiting = new ByteAccumulator();
   private paused = false;
   /** The last answer is going out and the connection closes after it. */
-  private ending = false;
+  ending = false;
   closed = false;
   /** performance.now() of the last read, write or state change: what the timeouts measure from. */
   lastActivity = performance.now();
@@ -82,6 +82,11 @@ export class ServerConnection implements Flow {
     return this.exchange !== null && !this.parser.done;
   }
 
+  /** When the request body last moved: read from the socket, or pulled by the handler while the socket waited for it. */
+  get bodyProgress(): number {
+    return Math.max(this.lastActivity, this.writer.lastProgress, this.exchange?.inbound?.lastPull ?? 0);
+  }
+
   /** The answer is being written and the client is not taking it. */
   get stalledWriting(): boolean {
     return this.exchange?.answered === true && !this.writer.idle;
@@ -90,7 +95,10 @@ export class ServerConnection implements Flow {
   onData(chunk: Uint8Array): void {
     if (this.closed) return;
     this.lastActivity = performance.now();
-    if (this.exchange !== null && this.parser.done) {
+    // The last answer is going out: the rest of what the client sends is not read (lingering close).
+    if (this.ending) return;
+    // A request is being answered, or earlier pipelined bytes still wait their turn: keep the order.
+    if ((this.exchange !== null && this.parser.done) || this.waiting.length > 0) {
       this.hold(chunk, 0);
       return;
     }
@@ -109,10 +117,15 @@ export class ServerConnection implements Flow {
     this.socket.resume();
   }
 
-  /** The client sent FIN: the request in progress is answered, then the connection closes. */
+  /**
+   * The client sent FIN (the socket is half-open): a request read whole is still answered, then the
+   * connection ends; a request cut off in its head or body can never complete, so it is dropped.
+   */
   onEnd(): void {
-    if (this.exchange === null) this.destroy();
-    else this.exchange.keepAlive = false;
+    if (this.closed) return;
+    if (this.exchange !== null && this.parser.done) this.exchange.keepAlive = false;
+    else if (this.idle && this.waiting.length === 0) this.endAfterWrites();
+    else if (!this.ending) this.destroy();
   }
 
   /** Closes an idle connection (server stopping, idle timeout). */
@@ -237,7 +250,7 @@ export class ServerConnection implements Flow {
       if (noBody) {
         body.cancel().catch(() => {});
         framing = { kind: "none" };
-        announcedLength = declared;
+        announcedLength = bodiless(status) ? undefined : declared;
       } else if (declared !== undefined) framing = { kind: "length", length: declared };
       else if (head.minor === 1) framing = { kind: "chunked" };
       else {
@@ -297,6 +310,8 @@ export class ServerConnection implements Flow {
     exchange.stopBody = null;
     if (!exchange.keepAlive) {
       this.exchange = null;
+      // Answered before the request body ended: whoever still reads that body learns it will not end.
+      if (!this.parser.done) exchange.inbound?.error(new Error("the request was answered before its body ended"));
       this.endAfterWrites();
       return;
     }

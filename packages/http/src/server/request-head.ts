@@ -74,7 +74,8 @@ export function parseRequestHead(text: string): RequestHead {
         break;
     }
   }
-  if (minor === 1 && hosts !== 1) throw new ParseError(hosts === 0 ? "HTTP/1.1 request without a Host header" : "more than one Host header");
+  if (hosts > 1) throw new ParseError("more than one Host header");
+  if (minor === 1 && hosts === 0) throw new ParseError("HTTP/1.1 request without a Host header");
 
   const target = targetOf(method, rawTarget);
   if (target.authority !== undefined) {
@@ -111,12 +112,12 @@ export function parseRequestHead(text: string): RequestHead {
 
 /** The path and query of a request target in any form a proxy accepts (RFC 9112 §3.2). */
 function targetOf(method: string, raw: string): { path: string; authority?: string } {
+  if (method === "CONNECT") throw new ParseError("CONNECT tunnels are not supported", 501);
   if (ORIGIN_FORM.test(raw)) return { path: raw };
   if (raw === "*") {
     if (method !== "OPTIONS") throw new ParseError("the target * is only for OPTIONS");
     return { path: raw };
   }
-  if (method === "CONNECT") throw new ParseError("CONNECT tunnels are not supported", 501);
   const absolute = ABSOLUTE_FORM.exec(raw);
   if (absolute === null) throw new ParseError(`malformed request target ${JSON.stringify(raw.slice(0, 80))}`);
   const rest = absolute[2] ?? "";

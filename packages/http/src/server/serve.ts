@@ -77,7 +77,7 @@ export function serveHttp(options: ServeOptions): HttpServer {
 
   let listener: TCPSocketListener<ServerConnection>;
   try {
-    listener = Bun.listen<ServerConnection>({ hostname: options.host, port: options.port, socket: handlers, data: undefined as unknown as ServerConnection });
+    listener = Bun.listen<ServerConnection>({ hostname: options.host, port: options.port, socket: handlers, allowHalfOpen: true, data: undefined as unknown as ServerConnection });
   } catch (error) {
     const code = (error as { code?: string }).code;
     throw new ListenError(code === "EADDRINUSE" ? "the port is already in use" : (error as Error).message, code);
@@ -117,11 +117,14 @@ export function serveHttp(options: ServeOptions): HttpServer {
 }
 
 function sweep(conn: ServerConnection, now: number, limits: HttpServerLimits): void {
-  if (conn.idle) {
+  if (conn.ending) {
+    // Our FIN is sent (or waits for a slow reader): a client that never closes its side is closed for it.
+    if (now - conn.bodyProgress >= limits.bodyTimeoutMs) conn.destroy();
+  } else if (conn.idle) {
     if (now - conn.lastActivity >= limits.idleTimeoutMs) conn.destroy();
   } else if (conn.readingHead) {
     if (now - conn.headSince >= limits.headerTimeoutMs) conn.expire(408, `request head not received within ${limits.headerTimeoutMs} ms`);
   } else if (conn.readingBody || conn.stalledWriting) {
-    if (now - Math.max(conn.lastActivity, conn.writer.lastProgress) >= limits.bodyTimeoutMs) conn.expire(408, `request body made no progress for ${limits.bodyTimeoutMs} ms`);
+    if (now - conn.bodyProgress >= limits.bodyTimeoutMs) conn.expire(408, `request body made no progress for ${limits.bodyTimeoutMs} ms`);
   }
 }
