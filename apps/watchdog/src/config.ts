@@ -1,4 +1,4 @@
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { ADMIN_TOKEN_ENV, type LogOptions, type Tuning, type TuningArgs, CliError, checkPolicy, parseAdminToken, parseHttpKey, parseHttpUpstream, parseInteger, parseMillis, resolveLogOptions, resolveRunDir, resolveTuning } from "@switchyard/cli";
 import { MAX_SERVERS } from "./fleet.ts";
 
@@ -32,6 +32,8 @@ export interface WatchdogConfig extends LogOptions, Tuning {
   timeoutMs: number | undefined;
   /** --http-key for the load balancer; undefined: its default. */
   httpKey: string | undefined;
+  /** --config, made absolute: every child gets it too and reads its own table (the flags the watchdog passes win). */
+  configFile?: string;
 }
 
 export interface WatchdogArgs extends TuningArgs {
@@ -54,6 +56,7 @@ export interface WatchdogArgs extends TuningArgs {
   "http-key"?: string;
   "log-level"?: string;
   "log-format"?: string;
+  config?: string;
 }
 
 /** A compiled binary runs from /$bunfs/; its siblings are next to the executable. From source, the working directory. */
@@ -85,6 +88,7 @@ export function resolveWatchdogConfig(args: WatchdogArgs): WatchdogConfig {
     healthPath: checkHealthPath(args["health-path"]),
     timeoutMs: args["timeout-ms"] === undefined ? undefined : Math.max(1, parseMillis("--timeout-ms", args["timeout-ms"])),
     httpKey: args["http-key"] === undefined ? undefined : (parseHttpKey("--http-key", args["http-key"]), args["http-key"]),
+    configFile: args.config === undefined ? undefined : resolve(args.config),
     ...resolveTuning(args),
     ...resolveLogOptions(args),
   };

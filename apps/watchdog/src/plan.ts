@@ -41,7 +41,8 @@ export function httpUrl(config: Pick<WatchdogConfig, "httpHost" | "httpPort">): 
 }
 
 function commonFlags(config: WatchdogConfig): string[] {
-  return ["--control", fleetSocket.watchdog(config.runDir), "--log-level", config.logLevel, "--log-format", config.logFormat];
+  const file = config.configFile === undefined ? [] : ["--config", config.configFile];
+  return ["--control", fleetSocket.watchdog(config.runDir), "--log-level", config.logLevel, "--log-format", config.logFormat, ...file];
 }
 
 /** What the load balancer and the proxies share beyond tuning: the request budget. */

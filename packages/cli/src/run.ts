@@ -1,4 +1,5 @@
 import { type ArgsDef, type ParsedArgs, parseArgs } from "citty";
+import { type FileSetting, configArgs, inFileTerms } from "./config-file.ts";
 import { CliError } from "./errors.ts";
 import { renderUsage } from "./usage.ts";
 
@@ -21,24 +22,34 @@ export interface Cli<A extends ArgsDef> {
  * citty parses; this adds what a shipped binary needs: unknown flags are errors, usage errors are
  * one line on stderr and exit 64, other failures exit 1 (or a CliError's own code).
  */
-export async function runCli<A extends ArgsDef>(cli: Cli<A>, rawArgs = process.argv.slice(2)): Promise<void> {
-  if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
-    process.stdout.write(renderUsage(cli.name, VERSION, cli.description, cli.args, cli.epilogue));
+export async function runCli<A extends ArgsDef>(cli: Cli<A>, given = process.argv.slice(2)): Promise<void> {
+  const defs: ArgsDef = { ...cli.args, config: CONFIG_ARG(cli.name) };
+  if (given.includes("--help") || given.includes("-h")) {
+    process.stdout.write(renderUsage(cli.name, VERSION, cli.description, defs, cli.epilogue));
     return;
   }
-  if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
+  if (given.length === 1 && (given[0] === "--version" || given[0] === "-v")) {
     process.stdout.write(`${cli.name} ${VERSION}\n`);
     return;
   }
+  const configFile = repeatedValues(given, "config").at(-1);
+  let settings: FileSetting[] = [];
   try {
-    const negatives = rejectUnknownFlags(rawArgs, cli.args);
+    let rawArgs = given;
+    if (configFile !== undefined) {
+      // The file's settings go first, so whatever the command line says is read after them.
+      const fromFile = configArgs(configFile, cli.name, cli.args, given, cli.repeatable ?? []);
+      settings = fromFile.settings;
+      rawArgs = [...fromFile.argv, ...given];
+    }
+    const negatives = rejectUnknownFlags(rawArgs, defs);
     // A negative number where a positional belongs (`client -5`) is that positional, not a flag:
     // hand it to citty after "--" so the command itself can say what is wrong with it.
     const normalized =
       negatives.length === 0 ? rawArgs : [...rawArgs.filter((_, i) => !negatives.includes(i)), "--", ...negatives.map((i) => rawArgs[i]!)];
     let args: ParsedArgs<A>;
     try {
-      args = parseArgs(normalized, cli.args);
+      args = parseArgs(normalized, defs) as ParsedArgs<A>;
     } catch (error) {
       throw new CliError((error as Error).message.replace(/\u001b\[[0-9;]*m/g, ""));
     }
@@ -47,7 +58,8 @@ export async function runCli<A extends ArgsDef>(cli: Cli<A>, rawArgs = process.a
       if (values.length > 1) (args as Record<string, unknown>)[name] = values.join(",");
     }
     await cli.run(args);
-  } catch (error) {
+  } catch (caught) {
+    const error = caught instanceof CliError && configFile !== undefined ? inFileTerms(caught, configFile, settings) : caught;
     if (error instanceof CliError) {
       process.stderr.write(`${cli.name}: ${error.message}\n`);
       if (error.exitCode === 64) process.stderr.write(`Run '${cli.name} --help' for usage.\n`);
@@ -59,6 +71,14 @@ export async function runCli<A extends ArgsDef>(cli: Cli<A>, rawArgs = process.a
     process.exit(1);
   }
 }
+
+/** Every binary takes `--config FILE`: its table of a TOML file, as flags (see config-file.ts). */
+const CONFIG_ARG = (name: string) =>
+  ({
+    type: "string",
+    valueHint: "file",
+    description: `Settings from a TOML file: its [${name}] table, keys named as these flags (a flag given here wins)`,
+  }) as const;
 
 /** Every value of `--name v` and `--name=v` before "--", in order (citty keeps only the last). */
 export function repeatedValues(rawArgs: readonly string[], name: string): string[] {
