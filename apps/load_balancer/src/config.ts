@@ -1,3 +1,5 @@
+import type { HttpServerLimits } from "@switchyard/http";
+import { type HttpLimitArgs, resolveHttpLimits } from "./http-limits.ts";
 import { ADMIN_TOKEN_ENV, type HopArgs, type HopConfig, type HttpKeyRule, fleetSocket, parseAdminToken, parseHttpKey, parseInteger, resolveHopConfig, resolveRunDir } from "@switchyard/cli";
 
 /** Clients connect to `listen` (default <run-dir>/load_balancer.sock, which `./client` finds by itself). */
@@ -10,9 +12,11 @@ export interface BalancerConfig extends HopConfig {
   adminToken: string | undefined;
   /** What an HTTP request is routed on. */
   httpKey: HttpKeyRule;
+  /** The front door's limits and timeouts that were set (the server's defaults for the others). */
+  httpLimits: Partial<HttpServerLimits>;
 }
 
-export interface BalancerArgs extends HopArgs {
+export interface BalancerArgs extends HopArgs, HttpLimitArgs {
   "run-dir"?: string;
   flat?: boolean;
   "http-port"?: string;
@@ -35,5 +39,6 @@ export function resolveBalancerConfig(args: BalancerArgs, env: Record<string, st
     http: args["http-port"] === "off" ? undefined : { host: args["http-host"] ?? "127.0.0.1", port: args["http-port"] === undefined ? DEFAULT_HTTP_PORT : parseInteger("--http-port", args["http-port"], 0, 65535) },
     adminToken: token,
     httpKey: parseHttpKey("--http-key", args["http-key"] ?? (policyName === "ip-hash" ? "address" : "request")),
+    httpLimits: resolveHttpLimits(args),
   };
 }

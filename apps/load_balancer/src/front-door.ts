@@ -1,5 +1,5 @@
 import { CliError } from "@switchyard/cli";
-import { type HeaderList, type IncomingRequest, ListenError, type OutgoingResponse, addForwarded, newRequestId, serveHttp, stripHopByHop } from "@switchyard/http";
+import { type HeaderList, type HttpServerLimits, type IncomingRequest, ListenError, type OutgoingResponse, addForwarded, newRequestId, serveHttp, stripHopByHop } from "@switchyard/http";
 import type { Logger } from "@switchyard/log";
 import { NetError, RequestError } from "@switchyard/net";
 import { type HttpExchangeRequest, type HttpReply, INLINE_BODY, pathOf } from "@switchyard/upstream";
@@ -15,6 +15,8 @@ export interface FrontDoorOptions {
    * with NetError/RequestError when it cannot.
    */
   route(exchange: HttpExchangeRequest, key: number, client: string, stream: ReadableStream<Uint8Array> | undefined): Promise<HttpReply>;
+  /** Limits and timeouts of the HTTP server (its defaults for what is not set). */
+  limits?: Partial<HttpServerLimits>;
   /** The policy's key for this request (see http-key.ts); names in `headers` are lower-cased. */
   key(headers: HeaderList, address: string): number;
   log: Logger;
@@ -76,7 +78,8 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
       port: options.port,
       handler,
       // Bodies up to the wire's inline size arrive whole; larger ones stream (a proxy has no body limit of its own).
-      limits: { bufferBodyBytes: INLINE_BODY },
+      limits: { ...options.limits, bufferBodyBytes: INLINE_BODY },
+      onRefused: everySecond((count) => log.warn(`HTTP front door: ${count} connection(s) over --max-connections ${options.limits?.maxConnections} refused (503)`)),
       onError: (error, request) => log.error(`HTTP front door: ${request.method} ${request.target}: ${(error as Error)?.message ?? String(error)}`),
     });
     return {
@@ -88,6 +91,24 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
     // Exit code 78 (EX_CONFIG): the watchdog stops the fleet instead of restarting into the same error.
     throw new CliError(`--http-port ${options.port}: cannot listen on ${options.host}:${options.port}: ${error.message}`, 78);
   }
+}
+
+/** Calls `report` with how many events happened, at most once a second: a flood is one log line a second, not one per event. */
+function everySecond(report: (count: number) => void): () => void {
+  let count = 0;
+  let timer: Timer | undefined;
+  return () => {
+    count++;
+    if (timer !== undefined) return;
+    report(count);
+    count = 0;
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (count > 0) report(count);
+      count = 0;
+    }, 1000);
+    timer.unref();
+  };
 }
 
 /**

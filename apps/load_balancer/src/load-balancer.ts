@@ -23,6 +23,7 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
     if (config.http) {
       door = openFrontDoor({
         ...config.http,
+        limits: config.httpLimits,
         log,
         admin: createAdminEndpoints({
           fleet: () => fleet,

@@ -2,6 +2,7 @@ import { commonArgs, hopArgs, runCli, runRole } from "@switchyard/cli";
 import { createLogger } from "@switchyard/log";
 import { formatAddress } from "@switchyard/net";
 import { DEFAULT_HTTP_PORT, resolveBalancerConfig } from "./config.ts";
+import { httpLimitArgs } from "./http-limits.ts";
 import { createLoadBalancer } from "./load-balancer.ts";
 
 await runCli({
@@ -20,6 +21,7 @@ await runCli({
     "http-key": { type: "string", valueHint: "rule", description: "What HTTP requests are routed on: request (a random id each), address, header:NAME (default request; address for ip-hash)" },
     "admin-token": { type: "string", valueHint: "token", description: "/add and /rm need 'Authorization: Bearer <token>' (default: no token, loopback clients only)" },
     "timeout-ms": { type: "string", valueHint: "ms", description: "Budget of a request that carries none, and of every HTTP request (default 8000)" },
+    ...httpLimitArgs,
     control: { type: "string", valueHint: "address", description: "The watchdog's control socket (set by the watchdog)" },
     ...hopArgs,
     ...commonArgs,

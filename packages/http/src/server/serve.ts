@@ -9,7 +9,15 @@ export const DEFAULT_LIMITS: HttpServerLimits = {
   headerTimeoutMs: 10_000,
   idleTimeoutMs: 60_000,
   bodyTimeoutMs: 30_000,
+  maxConnections: Number.POSITIVE_INFINITY,
 };
+
+// What a connection over maxConnections gets before it is closed: the client learns why, and when to try again.
+const BUSY_BODY = JSON.stringify({ message: "<Error> too many connections", status: "failure" });
+const BUSY = Buffer.from(
+  `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${BUSY_BODY.length}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${BUSY_BODY}`,
+  "latin1",
+);
 
 /** What happens to a listen that fails: the caller names the flag. */
 export class ListenError extends Error {
@@ -51,20 +59,29 @@ export function serveHttp(options: ServeOptions): HttpServer {
     // A fresh Uint8Array per read: body chunks are handed out as views of it without copying.
     binaryType: "uint8array",
     open(socket: Socket<ServerConnection>) {
+      if (connections.size >= limits.maxConnections) {
+        // Bun cannot stop accepting for a while (HAProxy's maxconn leaves them in the backlog): answer and close instead.
+        socket.write(BUSY);
+        socket.end();
+        options.onRefused?.();
+        return;
+      }
       socket.setNoDelay(true);
       const conn = new ServerConnection(socket, host, socket.remoteAddress);
       socket.data = conn;
       connections.add(conn);
       if (stopping) conn.closeIfIdle();
     },
+    // `data` is unset on a connection refused at the limit.
     data(socket, chunk: Uint8Array) {
-      socket.data.onData(chunk);
+      socket.data?.onData(chunk);
     },
     drain(socket) {
-      socket.data.writer.onDrain();
+      socket.data?.writer.onDrain();
     },
     end(socket) {
-      socket.data.onEnd();
+      if (socket.data) socket.data.onEnd();
+      else socket.terminate();
     },
     close(socket) {
       socket.data?.handleClose();

@@ -45,6 +45,8 @@ export interface HttpServerLimits {
   idleTimeoutMs: number;
   /** A request body that makes no progress this long, or a client that does not read its answer: closed (default 30000). */
   bodyTimeoutMs: number;
+  /** Connections open at once; one more is answered 503 and closed (default: no limit). */
+  maxConnections: number;
 }
 
 export interface ServeOptions {
@@ -55,6 +57,8 @@ export interface ServeOptions {
   limits?: Partial<HttpServerLimits>;
   /** A handler that threw or rejected: the client got a 500. */
   onError?(error: unknown, request: IncomingRequest): void;
+  /** A connection over `maxConnections` was answered 503 and closed. */
+  onRefused?(): void;
 }
 
 export interface HttpServer {
