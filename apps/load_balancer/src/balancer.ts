@@ -16,11 +16,13 @@ import {
   innerBudget,
   isIdempotent,
   isIdempotentMethod,
+  pathOf,
   randomRequestKey,
   validateHttpResponse,
 } from "@switchyard/upstream";
 import { RawBody, decodeValue } from "@switchyard/wire";
 import type { BalancerConfig } from "./config.ts";
+import { selectPool } from "./routing.ts";
 
 export interface Balancer extends Tier {
   /** Routes one HTTP request from the front door to the tier below and resolves to its answer. */
@@ -84,12 +86,24 @@ export async function createBalancer(config: BalancerConfig, log: Logger): Promi
   // The flat topology of seeds/001: HTTP goes straight to external upstreams when there are any.
   const external =
     config.external.length > 0 ? createExternalPool({ urls: config.external, health: config.health, healthPath: config.healthPath, log }) : undefined;
+  const routeDefault = external ? externalRouter(external, policy, config, log) : wireRouter(tier.pool, policy, config, log, noun);
+  // The config file's named pools, each with its own health checks and its own instance of the policy.
+  const named = new Map([...config.routing.pools].map(([name, urls]) => [name, createExternalPool({ urls, health: config.health, healthPath: config.healthPath, log })]));
+  const routers = new Map([...named].map(([name, pool]) => [name, externalRouter(pool, createPolicy(config.policy), config, log)]));
+  const { rules } = config.routing;
   return {
     ...tier,
-    routeHttp: external ? externalRouter(external, policy, config, log) : wireRouter(tier.pool, policy, config, log, noun),
+    routeHttp:
+      rules.length === 0
+        ? routeDefault
+        : (exchange, key, client, stream) => {
+            const route = routers.get(selectPool(rules, exchange.method, pathOf(exchange.target), exchange.headers)) ?? routeDefault;
+            return route(exchange, key, client, stream);
+          },
     async drain(timeoutMs) {
       await tier.drain(timeoutMs);
       external?.close();
+      for (const pool of named.values()) pool.close();
     },
   };
 }

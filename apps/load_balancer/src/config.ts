@@ -1,6 +1,7 @@
 import type { HttpServerLimits } from "@switchyard/http";
 import { type HttpLimitArgs, resolveHttpLimits } from "./http-limits.ts";
-import { ADMIN_TOKEN_ENV, type HopArgs, type HopConfig, type HttpKeyRule, fleetSocket, parseAdminToken, parseHttpKey, parseInteger, resolveHopConfig, resolveRunDir } from "@switchyard/cli";
+import { type Routing, parseRouting } from "./routing.ts";
+import { ADMIN_TOKEN_ENV, type ConfigSections, type HopArgs, type HopConfig, type HttpKeyRule, fleetSocket, parseAdminToken, parseHttpKey, parseInteger, resolveHopConfig, resolveRunDir } from "@switchyard/cli";
 
 /** Clients connect to `listen` (default <run-dir>/load_balancer.sock, which `./client` finds by itself). */
 export interface BalancerConfig extends HopConfig {
@@ -14,6 +15,8 @@ export interface BalancerConfig extends HopConfig {
   httpKey: HttpKeyRule;
   /** The front door's limits and timeouts that were set (the server's defaults for the others). */
   httpLimits: Partial<HttpServerLimits>;
+  /** Named pools and the routes to them, from the config file (none: every request goes to the default). */
+  routing: Routing;
 }
 
 export interface BalancerArgs extends HopArgs, HttpLimitArgs {
@@ -29,7 +32,7 @@ export interface BalancerArgs extends HopArgs, HttpLimitArgs {
 export const DEFAULT_HTTP_PORT = 5000;
 
 /** Flags over the environment over defaults; the admin token may come from $SWITCHYARD_ADMIN_TOKEN (the watchdog passes it so). */
-export function resolveBalancerConfig(args: BalancerArgs, env: Record<string, string | undefined> = process.env): BalancerConfig {
+export function resolveBalancerConfig(args: BalancerArgs, env: Record<string, string | undefined> = process.env, file: ConfigSections = { values: {} }): BalancerConfig {
   const hop = resolveHopConfig(args, fleetSocket.loadBalancer(resolveRunDir(args["run-dir"])), 8000, "client-id");
   const token = args["admin-token"] !== undefined ? parseAdminToken("--admin-token", args["admin-token"]) : parseAdminToken(`$${ADMIN_TOKEN_ENV}`, env[ADMIN_TOKEN_ENV] || undefined);
   const policyName = hop.policy.split(":")[0];
@@ -40,5 +43,6 @@ export function resolveBalancerConfig(args: BalancerArgs, env: Record<string, st
     adminToken: token,
     httpKey: parseHttpKey("--http-key", args["http-key"] ?? (policyName === "ip-hash" ? "address" : "request")),
     httpLimits: resolveHttpLimits(args),
+    routing: parseRouting(file),
   };
 }

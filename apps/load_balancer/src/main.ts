@@ -27,10 +27,12 @@ await runCli({
     ...commonArgs,
   },
   repeatable: ["upstream"],
+  // Only a config file can hold these: [load_balancer.pools] and [[load_balancer.routes]] (README: Request routing).
+  fileKeys: ["pools", "routes"],
   epilogue: `HTTP endpoints: GET /rep[?verbose=1], POST /add, DELETE /rm, GET /heartbeat; any other path is routed to a server.
 Example: load_balancer --listen unix:/tmp/lb.sock --upstreams 1=unix:/tmp/p1.sock,2=unix:/tmp/p2.sock --http-port 5000`,
-  async run(args) {
-    const config = resolveBalancerConfig(args);
+  async run(args, file) {
+    const config = resolveBalancerConfig(args, process.env, file);
     const log = createLogger({ role: "Load Balancer", level: config.logLevel, format: config.logFormat });
     const lb = await runRole({
       log,

@@ -19,6 +19,8 @@ export interface ConfigArgs {
   /** Flags made from the file's table, for the settings the command line does not give. */
   argv: string[];
   settings: FileSetting[];
+  /** The values of the keys only a file can hold (`fileKeys`: routes, pools), as parsed, for the command to check. */
+  sections: Record<string, unknown>;
 }
 
 /**
@@ -27,21 +29,26 @@ export interface ConfigArgs {
  * the command line wins over the file. Anything the command would not accept as a flag (an
  * unknown table or key, a value of the wrong kind) is refused here, naming the key.
  */
-export function configArgs(file: string, table: string, args: ArgsDef, given: readonly string[], repeatable: readonly string[]): ConfigArgs {
+export function configArgs(file: string, table: string, args: ArgsDef, given: readonly string[], repeatable: readonly string[], fileKeys: readonly string[] = []): ConfigArgs {
   const document = readDocument(file);
   for (const [name, value] of Object.entries(document)) {
     if (!(CONFIG_TABLES as readonly string[]).includes(name)) throw refused(file, `unknown table [${name}] (the tables are ${CONFIG_TABLES.map((t) => `[${t}]`).join(", ")})`);
     if (!isTable(value)) throw refused(file, `${name} must be a table ([${name}])`);
   }
   const section = document[table];
-  if (section === undefined) return { argv: [], settings: [] };
+  const sections: Record<string, unknown> = {};
+  if (section === undefined) return { argv: [], settings: [], sections };
   const argv: string[] = [];
   const settings: FileSetting[] = [];
   for (const [key, value] of Object.entries(section as Record<string, unknown>)) {
+    if (fileKeys.includes(key)) {
+      sections[key] = value;
+      continue;
+    }
     const flag = key.replaceAll("_", "-");
     const def = args[flag];
     const where = `[${table}] ${key} = ${JSON.stringify(value)}`;
-    if (def === undefined || def.type === "positional" || flag === "config") throw refused(file, `[${table}] unknown key ${JSON.stringify(key)} (the keys are ${table}'s flags: see ${table} --help)`);
+    if (def === undefined || def.type === "positional" || flag === "config") throw refused(file, `[${table}] unknown key ${JSON.stringify(key)} (the keys are ${table}'s flags: see ${table} --help${fileKeys.length > 0 ? `, and ${fileKeys.join(", ")}` : ""})`);
     if (isGiven(flag, def, given)) continue;
     settings.push({ flag, where });
     if (def.type === "boolean") {
@@ -56,7 +63,7 @@ export function configArgs(file: string, table: string, args: ArgsDef, given: re
       argv.push(`--${flag}`, String(item));
     }
   }
-  return { argv, settings };
+  return { argv, settings, sections };
 }
 
 /** A CliError about a flag that came from the file, told as the file's key; others unchanged. */

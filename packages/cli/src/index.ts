@@ -2,7 +2,7 @@ export { type LogOptions, commonArgs, resolveLogOptions } from "./common-args.ts
 export { CliError } from "./errors.ts";
 export { type Lifeline, type WatchdogLink, attachToWatchdog, onShutdown } from "./lifecycle.ts";
 export { ensureRunDir, fleetSocket, resolveRunDir } from "./run-dir.ts";
-export { type Cli, VERSION, runCli } from "./run.ts";
+export { type Cli, type ConfigSections, VERSION, runCli } from "./run.ts";
 export { ADMIN_TOKEN_ENV, type NumberedAddress, parseAddressFlag, type HttpKeyRule, parseAdminToken, parseHttpKey, parseHttpUpstream, parseInteger, parseMillis, parseUpstreamList } from "./values.ts";
 export { formatFloat } from "./format.ts";
 export { type Drainable, type RoleOptions, runRole } from "./supervise.ts";

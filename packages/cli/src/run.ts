@@ -15,7 +15,16 @@ export interface Cli<A extends ArgsDef> {
   epilogue?: string;
   /** Flags that may be given more than once (`--upstream a --upstream b`): `run` sees every value, in order, joined by commas. */
   repeatable?: readonly (keyof A & string)[];
-  run(args: ParsedArgs<A>): Promise<unknown> | unknown;
+  /** Keys of the binary's config table that are not flags (tables such as routes): `run` gets them as parsed, to check. */
+  fileKeys?: readonly string[];
+  /** `file`: the `fileKeys` values of the --config file, and its path (to name it in errors). */
+  run(args: ParsedArgs<A>, file: ConfigSections): Promise<unknown> | unknown;
+}
+
+/** What a --config file held besides flags (see Cli.fileKeys). */
+export interface ConfigSections {
+  path?: string;
+  values: Record<string, unknown>;
 }
 
 /**
@@ -34,12 +43,14 @@ export async function runCli<A extends ArgsDef>(cli: Cli<A>, given = process.arg
   }
   const configFile = repeatedValues(given, "config").at(-1);
   let settings: FileSetting[] = [];
+  const sections: ConfigSections = { path: configFile, values: {} };
   try {
     let rawArgs = given;
     if (configFile !== undefined) {
       // The file's settings go first, so whatever the command line says is read after them.
-      const fromFile = configArgs(configFile, cli.name, cli.args, given, cli.repeatable ?? []);
+      const fromFile = configArgs(configFile, cli.name, cli.args, given, cli.repeatable ?? [], cli.fileKeys);
       settings = fromFile.settings;
+      sections.values = fromFile.sections;
       rawArgs = [...fromFile.argv, ...given];
     }
     const negatives = rejectUnknownFlags(rawArgs, defs);
@@ -57,7 +68,7 @@ export async function runCli<A extends ArgsDef>(cli: Cli<A>, given = process.arg
       const values = repeatedValues(normalized, name);
       if (values.length > 1) (args as Record<string, unknown>)[name] = values.join(",");
     }
-    await cli.run(args);
+    await cli.run(args, sections);
   } catch (caught) {
     const error = caught instanceof CliError && configFile !== undefined ? inFileTerms(caught, configFile, settings) : caught;
     if (error instanceof CliError) {
