@@ -116,6 +116,7 @@ function externalRouter(external: ExternalPool, policy: Policy, config: Balancer
         if (previous) log.warn(`${previous.member.label} failed (${previous.error.message}). Retrying ${describe()} on ${member.label}`);
         else if (infoEnabled(log)) log.info(`${describe()}. Forwarding to ${member.label}`);
       },
+      onFailed: (status, detail) => log.warn(`${describe()}: ${status} (${detail})`),
     });
   };
 }

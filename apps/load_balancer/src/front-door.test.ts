@@ -148,18 +148,27 @@ describe("openFrontDoor", () => {
     expect(header(exchange, "content-type")).toEqual(["application/octet-stream"]);
   });
 
-  test("a route that times out is a 504 with the seed's failure JSON", async () => {
+  test("a route that times out is a 504 with the seed's failure JSON, saying what happened but not where", async () => {
     const { door } = open(() => Promise.reject(new NetError("timeout", "no answer within 5000 ms")));
     const response = await fetch(`${door.url}/slow`);
     expect(response.status).toBe(504);
-    expect(await response.json()).toEqual({ message: "<Error> no answer within 5000 ms", status: "failure" });
+    expect(await response.json()).toEqual({ message: "<Error> the upstream did not answer in time", status: "failure" });
+  });
+
+  test("answers do not tell what runs behind: Server and X-Powered-By are dropped, the rest passes", async () => {
+    const { door } = open(async () => ({ status: 200, headers: [["Server", "nginx/1.25.3"], ["X-Powered-By", "Express"], ["x-app", "kept"]], body: new TextEncoder().encode("ok") }));
+    const response = await fetch(`${door.url}/home`);
+    expect(await response.text()).toBe("ok");
+    expect(response.headers.get("server")).toBeNull();
+    expect(response.headers.get("x-powered-by")).toBeNull();
+    expect(response.headers.get("x-app")).toBe("kept");
   });
 
   test("no upstream available is a 503", async () => {
     const { door } = open(() => Promise.reject(new RequestError("unavailable", "no reverse proxy available")));
     const response = await fetch(`${door.url}/home`);
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ message: "<Error> no reverse proxy available", status: "failure" });
+    expect(await response.json()).toEqual({ message: "<Error> no upstream available", status: "failure" });
   });
 
   test("GET /heartbeat is 200 with an empty body and never reaches the route", async () => {

@@ -31,6 +31,16 @@ export interface FrontDoor {
 
 type AdminEndpoint = AdminEndpoints["rep"];
 
+/** What clients are told when the tier below failed: the status's reason, never an internal address or name (those go to the log). */
+const PUBLIC_REASON: Record<number, string> = {
+  502: "bad gateway: the upstream could not be reached or its answer was broken",
+  503: "no upstream available",
+  504: "the upstream did not answer in time",
+};
+
+/** Answer headers that tell what runs behind the front door: dropped, as HAProxy's `http-response del-header Server`. */
+const INTERNAL_HEADERS: ReadonlySet<string> = new Set(["server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version"]);
+
 /**
  * The load balancer's HTTP side (seeds/002), on the raw-socket HTTP/1.1 server of
  * @switchyard/http: /rep, /add, /rm and /heartbeat are answered here; every other request travels
@@ -49,11 +59,11 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
     try {
       const reply = await options.route(exchange, options.key(request.headers, address), address, request.body ?? undefined);
       const { status, headers: answerHeaders, body } = reply.response;
-      return { status, headers: answerHeaders, body: reply.stream ?? body ?? null };
+      return { status, headers: answerHeaders.filter(([name]) => !INTERNAL_HEADERS.has(name.toLowerCase())), body: reply.stream ?? body ?? null };
     } catch (error) {
-      const [status, message] = statusOf(error);
-      if (status >= 500) log.warn(`${request.method} ${target} from ${address}: ${status} (${message})`);
-      return answerOf(failure(status, `<Error> ${message}`));
+      const [status, detail] = statusOf(error);
+      log.warn(`${request.method} ${target} from ${address}: ${status} (${detail})`);
+      return answerOf(failure(status, `<Error> ${PUBLIC_REASON[status] ?? "bad gateway"}`));
     }
   };
 

@@ -40,6 +40,7 @@ export function createHttpRoute(options: HttpRouteOptions): (request: Request) =
           if (previous) log.warn(`${previous.member.label} failed (${previous.error.message}). Retrying ${describe()} on ${member.label}`);
           else if (infoEnabled(log)) log.info(`${describe()}. Forwarding to ${member.label}`);
         },
+        onFailed: (status, detail) => log.warn(`${describe()}: ${status} (${detail})`),
       });
       return reply.stream === undefined ? reply.response : new Streamed(reply.response, reply.stream);
     }

@@ -7,6 +7,8 @@ import type { ExternalMember } from "./member.ts";
 
 export interface ExternalForwardHooks {
   onAttempt(member: ExternalMember, previous?: { member: ExternalMember; error: HttpClientError }): void;
+  /** The request failed for good: the client gets `status` and a message without the upstream's address, this gets the details. */
+  onFailed?(status: number, detail: string): void;
 }
 
 
@@ -15,7 +17,8 @@ export interface ExternalForwardHooks {
  * proxy_next_upstream does: a connection that could not be made is retried on another upstream
  * (at most MAX_ATTEMPTS in all); a request that may have reached the upstream is retried only when
  * its method is idempotent and its body can be sent again. Failures become the statuses a proxy
- * answers: 502 (unreachable or broken answer), 503 (none available), 504 (no answer in time).
+ * answers: 502 (unreachable or broken answer), 503 (none available), 504 (no answer in time), with
+ * messages that do not name the upstream (`hooks.onFailed` gets the details, for the log).
  */
 export async function forwardExternal(
   pool: readonly ExternalMember[],
@@ -53,10 +56,18 @@ export async function forwardExternal(
       if (!again || performance.now() >= deadline) break;
     }
   }
-  if (previous === undefined) return { response: jsonAnswer(503, "<Error> no upstream available") };
+  // The client is told what happened, never where: upstream addresses stay in the log (issue: backend identities hidden).
+  if (previous === undefined) {
+    hooks.onFailed?.(503, "no upstream available");
+    return { response: jsonAnswer(503, "<Error> no upstream available") };
+  }
   const { member, error } = previous;
-  if (error.code === "timeout") return { response: jsonAnswer(504, `<Error> ${member.label} did not answer in time`) };
-  return { response: jsonAnswer(502, `<Error> ${member.label}: ${error.message}`) };
+  if (error.code === "timeout") {
+    hooks.onFailed?.(504, `${member.label} did not answer in time`);
+    return { response: jsonAnswer(504, "<Error> the upstream did not answer in time") };
+  }
+  hooks.onFailed?.(502, error.message.startsWith(member.label) ? error.message : `${member.label}: ${error.message}`);
+  return { response: jsonAnswer(502, "<Error> bad gateway: the upstream could not be reached or its answer was broken") };
 }
 
 /** A small answer the client has already read whole: it travels inline (without a promise of its own). */
