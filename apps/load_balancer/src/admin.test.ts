@@ -3,7 +3,8 @@ import type { WatchdogLink } from "@switchyard/cli";
 import { createLogger } from "@switchyard/log";
 import { NetError, parseAddress } from "@switchyard/net";
 import type { Pool } from "@switchyard/upstream";
-import { type AdminEndpoints, createAdminEndpoints, isLoopback } from "./admin.ts";
+import { parseAddressList } from "./address-list.ts";
+import { type AdminEndpoints, createAdminEndpoints, isLoopback, refusal } from "./admin.ts";
 import { type FleetApi, FleetError, type Replica, unsupervisedFleet, watchdogFleet } from "./fleet-api.ts";
 
 const silent = createLogger({ role: "Load Balancer", level: "silent" });
@@ -279,6 +280,17 @@ describe("who may administer the fleet", () => {
       { op: "add", payload: { n: 2 } },
       { op: "remove", payload: { n: 1 } },
     ]);
+  });
+
+  test("--admin-allow replaces loopback-only, and with a token both must hold", () => {
+    const allow = parseAddressList("--admin-allow", "10.0.0.0/8")!;
+    const request = (authorization?: string) => new Request("http://lb/add", { method: "POST", headers: authorization ? { authorization } : {} });
+    expect(refusal(request(), "10.1.2.3", undefined, allow)).toBeUndefined();
+    expect(refusal(request(), "127.0.0.1", undefined, allow)?.status).toBe(403);
+    const token = "s".repeat(20);
+    expect(refusal(request(`Bearer ${token}`), "10.1.2.3", token, allow)).toBeUndefined();
+    expect(refusal(request("Bearer wrong-token-wrong"), "10.1.2.3", token, allow)?.status).toBe(401);
+    expect(refusal(request(`Bearer ${token}`), "192.168.0.1", token, allow)?.status).toBe(403);
   });
 
   test.each(["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"])("isLoopback(%p) is true", (address) => {

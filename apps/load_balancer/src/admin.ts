@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "@switchyard/log";
 import { pathOf } from "@switchyard/upstream";
+import type { AddressList } from "./address-list.ts";
 import { type FleetApi, FleetError, type Replica } from "./fleet-api.ts";
 import { targetOf } from "./request-target.ts";
 
@@ -9,6 +10,8 @@ export interface AdminOptions {
   fleet(): FleetApi;
   /** --admin-token: when set, /add and /rm need `Authorization: Bearer <token>` (from any address); else loopback only. */
   token: string | undefined;
+  /** --admin-allow: the addresses the admin API answers (instead of loopback only); undefined: the default. */
+  allow?: AddressList;
   /** Extra per-replica facts for `/rep?verbose=1` (the load balancer's own view of its upstreams' health). */
   health?(replica: Replica): boolean | undefined;
   log: Logger;
@@ -33,7 +36,7 @@ export function createAdminEndpoints(options: AdminOptions): AdminEndpoints {
     what: string,
   ): Promise<Response> => {
     if (request.method !== method) return failure(405, `<Error> ${pathOf(targetOf(request.url))} takes ${method}`, { allow: method });
-    const refused = refusal(request, address, options.token);
+    const refused = refusal(request, address, options.token, options.allow);
     if (refused) return refused;
     try {
       const payload = await readPayload(request);
@@ -52,7 +55,7 @@ export function createAdminEndpoints(options: AdminOptions): AdminEndpoints {
       const detailed = verbose === "1" || verbose === "true";
       // The richer form shows pids and addresses: only to those who may administer the fleet.
       if (detailed) {
-        const refused = refusal(request, address, options.token);
+        const refused = refusal(request, address, options.token, options.allow);
         if (refused) return refused;
       }
       try {
@@ -73,10 +76,14 @@ function summary(replicas: readonly Replica[]): { N: number; replicas: string[] 
   return { N: replicas.length, replicas: replicas.map((r) => r.name) };
 }
 
-/** 403 for a non-loopback caller without a token configured, 401 for a missing or wrong token; undefined when allowed. */
-export function refusal(request: Request, address: string, token: string | undefined): Response | undefined {
+/**
+ * 403 for a caller outside --admin-allow (or, without it and without a token, not on loopback), 401
+ * for a missing or wrong token; undefined when allowed. With --admin-allow and a token, both must hold.
+ */
+export function refusal(request: Request, address: string, token: string | undefined, allow?: AddressList): Response | undefined {
+  if (allow !== undefined && !allow.has(address)) return failure(403, "<Error> the admin API does not answer this address (--admin-allow)");
   if (token === undefined) {
-    if (isLoopback(address)) return undefined;
+    if (allow !== undefined || isLoopback(address)) return undefined;
     return failure(403, "<Error> the admin API answers only loopback clients (start the fleet with --admin-token to allow others)");
   }
   const given = request.headers.get("authorization") ?? "";

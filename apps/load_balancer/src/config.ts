@@ -1,6 +1,7 @@
 import type { HttpServerLimits } from "@switchyard/http";
 import { type HttpLimitArgs, resolveHttpLimits } from "./http-limits.ts";
 import { type Routing, parseRouting } from "./routing.ts";
+import { type AddressList, parseAddressList } from "./address-list.ts";
 import { ADMIN_TOKEN_ENV, type ConfigSections, type HopArgs, type HopConfig, type HttpKeyRule, fleetSocket, parseAdminToken, parseHttpKey, parseInteger, resolveHopConfig, resolveRunDir } from "@switchyard/cli";
 
 /** Clients connect to `listen` (default <run-dir>/load_balancer.sock, which `./client` finds by itself). */
@@ -17,9 +18,17 @@ export interface BalancerConfig extends HopConfig {
   httpLimits: Partial<HttpServerLimits>;
   /** Named pools and the routes to them, from the config file (none: every request goes to the default). */
   routing: Routing;
+  /** --allow / --deny: who may use the front door at all (deny wins); undefined: everyone / no one refused. */
+  allow: AddressList | undefined;
+  deny: AddressList | undefined;
+  /** --admin-allow: who the admin API answers, instead of loopback only. */
+  adminAllow: AddressList | undefined;
 }
 
 export interface BalancerArgs extends HopArgs, HttpLimitArgs {
+  allow?: string;
+  deny?: string;
+  "admin-allow"?: string;
   "run-dir"?: string;
   flat?: boolean;
   "http-port"?: string;
@@ -44,5 +53,8 @@ export function resolveBalancerConfig(args: BalancerArgs, env: Record<string, st
     httpKey: parseHttpKey("--http-key", args["http-key"] ?? (policyName === "ip-hash" ? "address" : "request")),
     httpLimits: resolveHttpLimits(args),
     routing: parseRouting(file),
+    allow: parseAddressList("--allow", args.allow),
+    deny: parseAddressList("--deny", args.deny),
+    adminAllow: parseAddressList("--admin-allow", args["admin-allow"]),
   };
 }

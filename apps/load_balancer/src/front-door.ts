@@ -15,6 +15,8 @@ export interface FrontDoorOptions {
    * with NetError/RequestError when it cannot.
    */
   route(exchange: HttpExchangeRequest, key: number, client: string, stream: ReadableStream<Uint8Array> | undefined): Promise<HttpReply>;
+  /** Whether a client address may use the front door at all (--allow, --deny); default all. */
+  admit?(address: string): boolean;
   /** Limits and timeouts of the HTTP server (its defaults for what is not set). */
   limits?: Partial<HttpServerLimits>;
   /** The policy's key for this request (see http-key.ts); names in `headers` are lower-cased. */
@@ -82,6 +84,8 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
     }
   };
 
+  const busyLog = everySecond((count) => log.warn(`HTTP front door: ${count} connection(s) over --max-connections ${options.limits?.maxConnections} refused (503)`));
+  const deniedLog = everySecond((count, address) => log.warn(`HTTP front door: ${count} connection(s) from addresses --allow/--deny refuse (403), such as ${address}`));
   try {
     const server = serveHttp({
       host: options.host,
@@ -89,7 +93,8 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
       handler,
       // Bodies up to the wire's inline size arrive whole; larger ones stream (a proxy has no body limit of its own).
       limits: { ...options.limits, bufferBodyBytes: INLINE_BODY },
-      onRefused: everySecond((count) => log.warn(`HTTP front door: ${count} connection(s) over --max-connections ${options.limits?.maxConnections} refused (503)`)),
+      admit: options.admit,
+      onRefused: (why, address) => (why === "address" ? deniedLog(address) : busyLog()),
       onError: (error, request) => log.error(`HTTP front door: ${request.method} ${request.target}: ${(error as Error)?.message ?? String(error)}`),
     });
     return {
@@ -103,18 +108,20 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
   }
 }
 
-/** Calls `report` with how many events happened, at most once a second: a flood is one log line a second, not one per event. */
-function everySecond(report: (count: number) => void): () => void {
+/** Calls `report` with how many events happened (and the last one's detail), at most once a second: a flood is a log line a second. */
+function everySecond(report: (count: number, detail: string) => void): (detail?: string) => void {
   let count = 0;
+  let last = "";
   let timer: Timer | undefined;
-  return () => {
+  return (detail = "") => {
     count++;
+    last = detail;
     if (timer !== undefined) return;
-    report(count);
+    report(count, last);
     count = 0;
     timer = setTimeout(() => {
       timer = undefined;
-      if (count > 0) report(count);
+      if (count > 0) report(count, last);
       count = 0;
     }, 1000);
     timer.unref();

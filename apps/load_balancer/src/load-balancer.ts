@@ -14,6 +14,13 @@ export interface LoadBalancer extends Drainable {
   readonly httpUrl: string | undefined;
 }
 
+/** --allow and --deny as one check (deny wins); undefined when neither is set, so nothing is checked per connection. */
+function admission(config: BalancerConfig): ((address: string) => boolean) | undefined {
+  const { allow, deny } = config;
+  if (allow === undefined && deny === undefined) return undefined;
+  return (address) => !(deny?.has(address) ?? false) && (allow?.has(address) ?? true);
+}
+
 /** The wire tier plus the HTTP front door and its admin API, stopped together. */
 export async function createLoadBalancer(config: BalancerConfig, log: Logger): Promise<LoadBalancer> {
   const balancer = await createBalancer(config, log);
@@ -24,10 +31,12 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
       door = openFrontDoor({
         ...config.http,
         limits: config.httpLimits,
+        admit: admission(config),
         log,
         admin: createAdminEndpoints({
           fleet: () => fleet,
           token: config.adminToken,
+          allow: config.adminAllow,
           log,
           // In the flat topology the load balancer checks the servers itself: its view is the one that routes.
           health: config.flat ? (replica) => balancer.pool.members.find((m) => m.n === replica.n)?.alive : undefined,

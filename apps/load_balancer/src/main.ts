@@ -21,12 +21,15 @@ await runCli({
     "http-key": { type: "string", valueHint: "rule", description: "What HTTP requests are routed on: request (a random id each), address, header:NAME (default request; address for ip-hash)" },
     "admin-token": { type: "string", valueHint: "token", description: "/add and /rm need 'Authorization: Bearer <token>' (default: no token, loopback clients only)" },
     "timeout-ms": { type: "string", valueHint: "ms", description: "Budget of a request that carries none, and of every HTTP request (default 8000)" },
+    allow: { type: "string", valueHint: "cidr", description: "Only these client addresses may use the HTTP front door (repeatable; 10.0.0.0/8, ::1); others get 403 (default: all)" },
+    deny: { type: "string", valueHint: "cidr", description: "These client addresses get 403 from the HTTP front door (repeatable); wins over --allow" },
+    "admin-allow": { type: "string", valueHint: "cidr", description: "The addresses /add, /rm and /rep?verbose=1 answer (repeatable; default: loopback only)" },
     ...httpLimitArgs,
     control: { type: "string", valueHint: "address", description: "The watchdog's control socket (set by the watchdog)" },
     ...hopArgs,
     ...commonArgs,
   },
-  repeatable: ["upstream"],
+  repeatable: ["upstream", "allow", "deny", "admin-allow"],
   // Only a config file can hold these: [load_balancer.pools] and [[load_balancer.routes]] (README: Request routing).
   fileKeys: ["pools", "routes"],
   epilogue: `HTTP endpoints: GET /rep[?verbose=1], POST /add, DELETE /rm, GET /heartbeat; any other path is routed to a server.

@@ -12,12 +12,15 @@ export const DEFAULT_LIMITS: HttpServerLimits = {
   maxConnections: Number.POSITIVE_INFINITY,
 };
 
-// What a connection over maxConnections gets before it is closed: the client learns why, and when to try again.
-const BUSY_BODY = JSON.stringify({ message: "<Error> too many connections", status: "failure" });
-const BUSY = Buffer.from(
-  `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${BUSY_BODY.length}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${BUSY_BODY}`,
-  "latin1",
-);
+/** A whole answer for a connection refused on sight, before any request is read. */
+function refusal(status: string, message: string, extra = ""): Buffer {
+  const body = JSON.stringify({ message: `<Error> ${message}`, status: "failure" });
+  return Buffer.from(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n${extra}Connection: close\r\n\r\n${body}`, "latin1");
+}
+
+// Over maxConnections the client learns why, and when to try again; a refused address only that it is refused.
+const BUSY = refusal("503 Service Unavailable", "too many connections", "Retry-After: 1\r\n");
+const FORBIDDEN = refusal("403 Forbidden", "access denied");
 
 /** What happens to a listen that fails: the caller names the flag. */
 export class ListenError extends Error {
@@ -59,11 +62,12 @@ export function serveHttp(options: ServeOptions): HttpServer {
     // A fresh Uint8Array per read: body chunks are handed out as views of it without copying.
     binaryType: "uint8array",
     open(socket: Socket<ServerConnection>) {
-      if (connections.size >= limits.maxConnections) {
-        // Bun cannot stop accepting for a while (HAProxy's maxconn leaves them in the backlog): answer and close instead.
-        socket.write(BUSY);
+      // Bun cannot stop accepting for a while (HAProxy's maxconn leaves them in the backlog): answer and close instead.
+      const refused = options.admit?.(socket.remoteAddress) === false ? "address" : connections.size >= limits.maxConnections ? "connections" : undefined;
+      if (refused !== undefined) {
+        socket.write(refused === "address" ? FORBIDDEN : BUSY);
         socket.end();
-        options.onRefused?.();
+        options.onRefused?.(refused, socket.remoteAddress);
         return;
       }
       socket.setNoDelay(true);

@@ -57,8 +57,10 @@ export interface ServeOptions {
   limits?: Partial<HttpServerLimits>;
   /** A handler that threw or rejected: the client got a 500. */
   onError?(error: unknown, request: IncomingRequest): void;
-  /** A connection over `maxConnections` was answered 503 and closed. */
-  onRefused?(): void;
+  /** Whether a client address may connect at all; one that may not is answered 403 and closed. Default: all may. */
+  admit?(address: string): boolean;
+  /** A connection was answered and closed on sight: 503 over `maxConnections`, 403 for an address `admit` refused. */
+  onRefused?(why: "connections" | "address", address: string): void;
 }
 
 export interface HttpServer {
