@@ -1,6 +1,8 @@
 // Shared by the end-to-end tests (not a test file itself: bun runs only *.test.ts).
 import { afterEach, setDefaultTimeout } from "bun:test";
-import { type Fleet, type FleetOptions, Spawned, binary, killAllSpawned, removeTempDirs, startFleet } from "@switchyard/testing";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Fleet, type FleetOptions, Spawned, binary, killAllSpawned, makeTempDir, removeTempDirs, startFleet } from "@switchyard/testing";
 
 export type BinaryName = Parameters<typeof binary>[0];
 
@@ -20,6 +22,13 @@ export function cleanUpAfterEach(): void {
     killAllSpawned();
     removeTempDirs();
   });
+}
+
+/** A switchyard.toml with `text` in a fresh temp directory (removed after the test): its path, for --config. */
+export function configFile(text: string): string {
+  const path = join(makeTempDir(), "switchyard.toml");
+  writeFileSync(path, text);
+  return path;
 }
 
 /** startFleet, remembered for the afterEach clean-up. */

@@ -2,19 +2,11 @@
 // and hands the file to every child, which reads its own; a flag given on the command line wins;
 // a file that cannot be used stops the start with a message naming the key.
 import { expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { Spawned, binary, makeTempDir } from "@switchyard/testing";
 import { call, helloFrom } from "./_http.ts";
-import { cleanUpAfterEach, fleetFor } from "./_support.ts";
+import { cleanUpAfterEach, configFile, fleetFor } from "./_support.ts";
 
 cleanUpAfterEach();
-
-function configFile(text: string): string {
-  const path = join(makeTempDir(), "switchyard.toml");
-  writeFileSync(path, text);
-  return path;
-}
 
 const FLAT_STICKY = `
 [watchdog]

@@ -2,19 +2,13 @@
 // set in the [load_balancer] table of a config file, through the compiled flat fleet. Clients
 // come from different loopback addresses (127.0.0.1 and, with curl --interface, 127.0.0.2).
 import { expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { makeTempDir } from "@switchyard/testing";
 import { CURL, call, curl, failed, helloFrom, skipCheck } from "./_http.ts";
-import { cleanUpAfterEach, fleetFor } from "./_support.ts";
+import { cleanUpAfterEach, configFile, fleetFor } from "./_support.ts";
 
 cleanUpAfterEach();
 
 test("--allow admits a block, --deny refuses inside it (deny wins), and --admin-allow replaces loopback-only for the admin API", async () => {
-  const file = join(makeTempDir(), "switchyard.toml");
-  writeFileSync(
-    file,
-    `
+  const file = configFile(`
 [watchdog]
 proxies = 0
 servers = 2
@@ -23,8 +17,7 @@ servers = 2
 allow = ["127.0.0.0/8", "::1"]
 deny = ["127.0.0.2"]
 admin-allow = ["10.9.9.9"]
-`,
-  );
+`);
   const fleet = await fleetFor(["--config", file]);
   const base = fleet.httpUrl();
 

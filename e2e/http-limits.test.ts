@@ -3,11 +3,8 @@
 // client too slow with its head (408) and a connection over the limit (503) are refused, while
 // other clients are served normally meanwhile.
 import { expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { makeTempDir } from "@switchyard/testing";
 import { call, helloFrom } from "./_http.ts";
-import { cleanUpAfterEach, fleetFor } from "./_support.ts";
+import { cleanUpAfterEach, configFile, fleetFor } from "./_support.ts";
 
 cleanUpAfterEach();
 
@@ -62,8 +59,7 @@ const CLOSE = { connection: "close" };
 const statusOf = (raw: string) => Number(/^HTTP\/1\.1 (\d{3}) /.exec(raw)?.[1]);
 
 test("oversized bodies and heads, slow heads and one connection too many are refused; everyone else is served", async () => {
-  const file = join(makeTempDir(), "switchyard.toml");
-  writeFileSync(file, LIMITS);
+  const file = configFile(LIMITS);
   const fleet = await fleetFor(["--config", file]);
   const base = fleet.httpUrl();
 

@@ -2,20 +2,14 @@
 // services, rules on path prefix, host, method and header (first match wins), and everything else
 // to the fleet's own servers (the default pool).
 import { expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { makeTempDir } from "@switchyard/testing";
 import { call, helloFrom, startUpstream } from "./_http.ts";
-import { cleanUpAfterEach, fleetFor } from "./_support.ts";
+import { cleanUpAfterEach, configFile, fleetFor } from "./_support.ts";
 
 cleanUpAfterEach();
 
 test("requests go to the pool of the first route they match, and the rest to the fleet's servers", async () => {
   const [api, assets] = await Promise.all([startUpstream("api"), startUpstream("assets")]);
-  const file = join(makeTempDir(), "switchyard.toml");
-  writeFileSync(
-    file,
-    `
+  const file = configFile(`
 [watchdog]
 proxies = 0
 servers = 2
@@ -36,8 +30,7 @@ pool = "assets"
 method = "DELETE"
 header = { name = "X-Canary", value = "1" }
 pool = "assets"
-`,
-  );
+`);
   const fleet = await fleetFor(["--config", file]);
   const base = fleet.httpUrl();
   const upstreamOf = async (path: string, init: { method?: string; headers?: Record<string, string> } = {}) => {
