@@ -22,6 +22,7 @@ import {
 } from "@switchyard/upstream";
 import { RawBody, decodeValue } from "@switchyard/wire";
 import type { BalancerConfig } from "./config.ts";
+import { createRateLimiter } from "./rate-limit.ts";
 import { selectPool } from "./routing.ts";
 
 export interface Balancer extends Tier {
@@ -32,6 +33,8 @@ export interface Balancer extends Tier {
 /** Routes each client's requests to a reverse proxy (or, flat, a server) by its policy, failing over to another live one. */
 export async function createBalancer(config: BalancerConfig, log: Logger): Promise<Balancer> {
   const policy = createPolicy(config.policy);
+  // --rate-limit for wire clients, per client id (HTTP's is per address, at the front door).
+  const clientLimiter = config.rateLimit === undefined ? undefined : createRateLimiter(config.rateLimit);
   // The seed's sample session names the proxy a client would have used; only its rule has one.
   const seedRule = config.policy === "client-id";
   const noun = config.flat ? "server" : "reverse proxy";
@@ -62,6 +65,8 @@ export async function createBalancer(config: BalancerConfig, log: Logger): Promi
       if (typeof client !== "number" || !Number.isSafeInteger(client) || client < 1) {
         throw new RequestError("bad_request", "client must be a positive integer");
       }
+      const wait = clientLimiter?.take(client) ?? 0;
+      if (wait > 0) throw new RequestError("rate_limited", `Client #${client} is over its rate limit; retry in ${wait} ms`);
       return forward(pool.members, policy, client, request.op, request.rawBody ?? request.body, innerBudget(request.ttl, config.timeoutMs), {
         noun,
         admission: pool.admission,

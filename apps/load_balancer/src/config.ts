@@ -2,7 +2,8 @@ import type { HttpServerLimits } from "@switchyard/http";
 import { type HttpLimitArgs, resolveHttpLimits } from "./http-limits.ts";
 import { type Routing, parseRouting } from "./routing.ts";
 import { type AddressList, parseAddressList } from "./address-list.ts";
-import { ADMIN_TOKEN_ENV, type ConfigSections, type HopArgs, type HopConfig, type HttpKeyRule, fleetSocket, parseAdminToken, parseHttpKey, parseInteger, resolveHopConfig, resolveRunDir } from "@switchyard/cli";
+import { type RateLimit, defaultBurst, parseRate } from "./rate-limit.ts";
+import { ADMIN_TOKEN_ENV, CliError, type ConfigSections, type HopArgs, type HopConfig, type HttpKeyRule, fleetSocket, parseAdminToken, parseHttpKey, parseInteger, resolveHopConfig, resolveRunDir } from "@switchyard/cli";
 
 /** Clients connect to `listen` (default <run-dir>/load_balancer.sock, which `./client` finds by itself). */
 export interface BalancerConfig extends HopConfig {
@@ -23,12 +24,16 @@ export interface BalancerConfig extends HopConfig {
   deny: AddressList | undefined;
   /** --admin-allow: who the admin API answers, instead of loopback only. */
   adminAllow: AddressList | undefined;
+  /** --rate-limit / --rate-burst: per client address (HTTP) and per client id (wire); undefined: no limit. */
+  rateLimit: RateLimit | undefined;
 }
 
 export interface BalancerArgs extends HopArgs, HttpLimitArgs {
   allow?: string;
   deny?: string;
   "admin-allow"?: string;
+  "rate-limit"?: string;
+  "rate-burst"?: string;
   "run-dir"?: string;
   flat?: boolean;
   "http-port"?: string;
@@ -56,5 +61,17 @@ export function resolveBalancerConfig(args: BalancerArgs, env: Record<string, st
     allow: parseAddressList("--allow", args.allow),
     deny: parseAddressList("--deny", args.deny),
     adminAllow: parseAddressList("--admin-allow", args["admin-allow"]),
+    rateLimit: resolveRateLimit(args),
   };
+}
+
+function resolveRateLimit(args: BalancerArgs): RateLimit | undefined {
+  const raw = args["rate-limit"];
+  if (raw === undefined || raw.trim() === "0") {
+    if (args["rate-burst"] !== undefined) throw new CliError("--rate-burst needs --rate-limit");
+    return undefined;
+  }
+  const rate = parseRate(raw);
+  if (rate === undefined) throw new CliError(`--rate-limit must be requests per second, as 10 or 10/s, 600/m, 3600/h, got "${raw}"`);
+  return { rate, burst: args["rate-burst"] === undefined ? defaultBurst(rate) : parseInteger("--rate-burst", args["rate-burst"], 1) };
 }

@@ -15,6 +15,8 @@ export interface FrontDoorOptions {
    * with NetError/RequestError when it cannot.
    */
   route(exchange: HttpExchangeRequest, key: number, client: string, stream: ReadableStream<Uint8Array> | undefined): Promise<HttpReply>;
+  /** Rate limits: milliseconds until a routed request could be admitted, 0 now; default none. */
+  throttle?(request: IncomingRequest): number;
   /** Whether a client address may use the front door at all (--allow, --deny); default all. */
   admit?(address: string): boolean;
   /** Limits and timeouts of the HTTP server (its defaults for what is not set). */
@@ -79,8 +81,10 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
         return callAdmin(admin.add, request);
       case "/rm":
         return callAdmin(admin.rm, request);
-      default:
-        return forward(request);
+      default: {
+        const wait = options.throttle?.(request) ?? 0;
+        return wait > 0 ? tooManyRequests(wait) : forward(request);
+      }
     }
   };
 
@@ -141,6 +145,12 @@ async function callAdmin(endpoint: AdminEndpoint, request: IncomingRequest): Pro
 async function answerOf(response: Response | Promise<Response>): Promise<OutgoingResponse> {
   const answer = await response;
   return { status: answer.status, headers: [...answer.headers], body: new Uint8Array(await answer.arrayBuffer()) };
+}
+
+/** 429 with Retry-After in whole seconds (at least 1), as a rate-limited client of nginx or HAProxy gets. */
+function tooManyRequests(waitMs: number): Promise<OutgoingResponse> {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return answerOf(failure(429, `<Error> too many requests: over the rate limit, retry in ${seconds} s`, { "retry-after": String(seconds) }));
 }
 
 /**

@@ -7,6 +7,7 @@ import type { BalancerConfig } from "./config.ts";
 import { type FleetApi, unsupervisedFleet, watchdogFleet } from "./fleet-api.ts";
 import { type FrontDoor, openFrontDoor } from "./front-door.ts";
 import { httpKey } from "./http-key.ts";
+import { createThrottle } from "./throttle.ts";
 
 export interface LoadBalancer extends Drainable {
   readonly balancer: Balancer;
@@ -32,6 +33,7 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
         ...config.http,
         limits: config.httpLimits,
         admit: admission(config),
+        throttle: createThrottle(config.rateLimit, config.routing.rules),
         log,
         admin: createAdminEndpoints({
           fleet: () => fleet,

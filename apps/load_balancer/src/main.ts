@@ -24,6 +24,8 @@ await runCli({
     allow: { type: "string", valueHint: "cidr", description: "Only these client addresses may use the HTTP front door (repeatable; 10.0.0.0/8, ::1); others get 403 (default: all)" },
     deny: { type: "string", valueHint: "cidr", description: "These client addresses get 403 from the HTTP front door (repeatable); wins over --allow" },
     "admin-allow": { type: "string", valueHint: "cidr", description: "The addresses /add, /rm and /rep?verbose=1 answer (repeatable; default: loopback only)" },
+    "rate-limit": { type: "string", valueHint: "rate", description: "Requests each client may make: 10 or 10/s, 600/m; HTTP per address (429), wire per client id (rate_limited); default: no limit" },
+    "rate-burst": { type: "string", valueHint: "n", description: "Requests a client may make at once after a quiet spell (default: a second's worth)" },
     ...httpLimitArgs,
     control: { type: "string", valueHint: "address", description: "The watchdog's control socket (set by the watchdog)" },
     ...hopArgs,

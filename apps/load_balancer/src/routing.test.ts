@@ -70,6 +70,8 @@ describe("parseRouting", () => {
     [{ routes: [{ method: [], pool: "default" }] }, /method must be/],
     [{ routes: [{ header: "X-A", pool: "default" }] }, /header must be/],
     [{ routes: [{ host: "a/b", pool: "default" }] }, /host "a\/b" must be a host name/],
+    [{ routes: [{ path: "/", pool: "default", "rate-limit": "fast" }] }, /rate-limit must be requests per second/],
+    [{ routes: [{ path: "/", pool: "default", "rate-limit": 5, "rate-burst": 0 }] }, /rate-burst must be an integer/],
   ])("%j is refused with exit 78 naming the entry", (values, message) => {
     let error: unknown;
     try {

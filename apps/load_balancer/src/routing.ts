@@ -1,5 +1,6 @@
 import { CliError, type ConfigSections, parseHttpUpstream } from "@switchyard/cli";
 import type { HeaderList } from "@switchyard/http";
+import { type RateLimit, defaultBurst, parseRate } from "./rate-limit.ts";
 
 /** The load balancer's own upstreams (its servers or proxies, or its --upstream list): where unmatched requests go. */
 export const DEFAULT_POOL = "default";
@@ -13,6 +14,8 @@ export interface RouteRule {
   host?: string;
   methods?: ReadonlySet<string>;
   header?: { name: string; value?: string };
+  /** `rate-limit` / `rate-burst`: requests each client address may make on this route. */
+  limit?: RateLimit;
 }
 
 export interface Routing {
@@ -22,7 +25,7 @@ export interface Routing {
 }
 
 const POOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const ROUTE_KEYS = new Set(["pool", "path", "host", "method", "header"]);
+const ROUTE_KEYS = new Set(["pool", "path", "host", "method", "header", "rate-limit", "rate-burst"]);
 
 /**
  * Reads `pools` and `routes` from the load balancer's config table. Anything that would route
@@ -58,6 +61,8 @@ function parseRule(raw: unknown, refuse: (why: string) => CliError, pools: Reado
   if (!isTable(raw)) throw refuse("must be a table");
   for (const key of Object.keys(raw)) if (!ROUTE_KEYS.has(key)) throw refuse(`unknown key "${key}" (a route has ${[...ROUTE_KEYS].join(", ")})`);
   const { pool, path, host, method, header } = raw;
+  const rate = raw["rate-limit"];
+  const burst = raw["rate-burst"];
   if (typeof pool !== "string" || (pool !== DEFAULT_POOL && !pools.has(pool))) throw refuse(`pool ${JSON.stringify(pool)} is not one of [load_balancer.pools] (or "${DEFAULT_POOL}")`);
   const rule: RouteRule = { pool };
   if (path !== undefined) {
@@ -81,11 +86,22 @@ function parseRule(raw: unknown, refuse: (why: string) => CliError, pools: Reado
     }
     rule.header = value === undefined ? { name: name.toLowerCase() } : { name: name.toLowerCase(), value };
   }
+  if (rate !== undefined || burst !== undefined) {
+    const perSecond = typeof rate === "number" ? (rate > 0 ? rate : undefined) : typeof rate === "string" ? parseRate(rate) : undefined;
+    if (perSecond === undefined) throw refuse('rate-limit must be requests per second, as 10 or "10/s", "600/m", "3600/h"');
+    if (burst !== undefined && (typeof burst !== "number" || !Number.isInteger(burst) || burst < 1)) throw refuse("rate-burst must be an integer >= 1");
+    rule.limit = { rate: perSecond, burst: (burst as number | undefined) ?? defaultBurst(perSecond) };
+  }
   return rule;
 }
 
 /** The pool of the first rule the request matches; DEFAULT_POOL when none does. */
 export function selectPool(rules: readonly RouteRule[], method: string, path: string, headers: HeaderList): string {
+  return matchRule(rules, method, path, headers)?.pool ?? DEFAULT_POOL;
+}
+
+/** The first rule the request matches, if any. */
+export function matchRule(rules: readonly RouteRule[], method: string, path: string, headers: HeaderList): RouteRule | undefined {
   for (const rule of rules) {
     if (rule.methods !== undefined && !rule.methods.has(method)) continue;
     if (rule.path !== undefined && !pathMatches(rule.path, path)) continue;
@@ -94,9 +110,9 @@ export function selectPool(rules: readonly RouteRule[], method: string, path: st
       const value = headerOf(headers, rule.header.name);
       if (value === undefined || (rule.header.value !== undefined && value !== rule.header.value)) continue;
     }
-    return rule.pool;
+    return rule;
   }
-  return DEFAULT_POOL;
+  return undefined;
 }
 
 function pathMatches(pattern: string, path: string): boolean {
