@@ -66,6 +66,31 @@ export async function curl(url: string, args: string[] = []): Promise<{ status: 
   return { status: Number(head[0]?.split(" ")[1]), headers, text: out.slice(split + 4) };
 }
 
+/**
+ * Writes `request` as it is on a fresh connection to `base` and returns every byte the server sent
+ * until it closed the connection (at most 10 s): for what fetch() would not send or would decode.
+ */
+export async function rawExchange(base: string, request: string | Uint8Array): Promise<Buffer> {
+  const { hostname, port } = new URL(base);
+  const chunks: Buffer[] = [];
+  let done!: () => void;
+  const closed = new Promise<void>((resolve) => (done = resolve));
+  const socket = await Bun.connect({
+    hostname,
+    port: Number(port),
+    socket: {
+      data: (_, chunk) => void chunks.push(Buffer.from(chunk)),
+      close: () => done(),
+      error: () => done(),
+    },
+  });
+  socket.write(request);
+  const timer = setTimeout(() => socket.end(), 10_000);
+  await closed;
+  clearTimeout(timer);
+  return Buffer.concat(chunks);
+}
+
 /** Says, in the test's output, that one check was skipped and why. */
 export function skipCheck(what: string, why: string): void {
   console.warn(`SKIPPED: ${what} (${why})`);

@@ -2,32 +2,13 @@
 // fetch() never would (pipelining, broken requests, oversized heads, HTTP/1.0) gets the answer a
 // web server gives, and the fleet keeps serving everyone else.
 import { expect, test } from "bun:test";
-import { call, helloFrom } from "./_http.ts";
+import { call, helloFrom, rawExchange } from "./_http.ts";
+
+/** The answers to `request` written on a fresh connection, as text (latin1: byte for byte). */
+const exchange = async (base: string, request: string) => (await rawExchange(base, request)).toString("latin1");
 import { cleanUpAfterEach, fleetFor } from "./_support.ts";
 
 cleanUpAfterEach();
-
-/** Writes `request` on a fresh connection and reads until the server closes it (or 10 s pass). */
-async function exchange(base: string, request: string | Uint8Array): Promise<string> {
-  const { hostname, port } = new URL(base);
-  const chunks: Buffer[] = [];
-  let done!: () => void;
-  const closed = new Promise<void>((resolve) => (done = resolve));
-  const socket = await Bun.connect({
-    hostname,
-    port: Number(port),
-    socket: {
-      data: (_, chunk) => void chunks.push(Buffer.from(chunk)),
-      close: () => done(),
-      error: () => done(),
-    },
-  });
-  socket.write(request);
-  const timer = setTimeout(() => socket.end(), 10_000);
-  await closed;
-  clearTimeout(timer);
-  return Buffer.concat(chunks).toString("latin1");
-}
 
 /** The status codes of every answer in `raw`, in order. */
 const statuses = (raw: string) => [...raw.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));

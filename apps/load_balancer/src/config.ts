@@ -3,6 +3,7 @@ import { type HttpLimitArgs, resolveHttpLimits } from "./http-limits.ts";
 import { type Routing, parseRouting } from "./routing.ts";
 import { type AddressList, parseAddressList } from "./address-list.ts";
 import { type RateLimit, defaultBurst, parseRate } from "./rate-limit.ts";
+import { type CompressionOptions, DEFAULT_TYPES, ENCODINGS, type Encoding } from "./compression.ts";
 import { ADMIN_TOKEN_ENV, CliError, type ConfigSections, type HopArgs, type HopConfig, type HttpKeyRule, fleetSocket, parseAdminToken, parseHttpKey, parseInteger, resolveHopConfig, resolveRunDir } from "@switchyard/cli";
 
 /** Clients connect to `listen` (default <run-dir>/load_balancer.sock, which `./client` finds by itself). */
@@ -26,6 +27,8 @@ export interface BalancerConfig extends HopConfig {
   adminAllow: AddressList | undefined;
   /** --rate-limit / --rate-burst: per client address (HTTP) and per client id (wire); undefined: no limit. */
   rateLimit: RateLimit | undefined;
+  /** --compress and its options; undefined: answers go as they are. */
+  compression: CompressionOptions | undefined;
 }
 
 export interface BalancerArgs extends HopArgs, HttpLimitArgs {
@@ -34,6 +37,9 @@ export interface BalancerArgs extends HopArgs, HttpLimitArgs {
   "admin-allow"?: string;
   "rate-limit"?: string;
   "rate-burst"?: string;
+  compress?: string;
+  "compress-min-bytes"?: string;
+  "compress-types"?: string;
   "run-dir"?: string;
   flat?: boolean;
   "http-port"?: string;
@@ -62,6 +68,7 @@ export function resolveBalancerConfig(args: BalancerArgs, env: Record<string, st
     deny: parseAddressList("--deny", args.deny),
     adminAllow: parseAddressList("--admin-allow", args["admin-allow"]),
     rateLimit: resolveRateLimit(args),
+    compression: resolveCompression(args),
   };
 }
 
@@ -74,4 +81,25 @@ function resolveRateLimit(args: BalancerArgs): RateLimit | undefined {
   const rate = parseRate(raw);
   if (rate === undefined) throw new CliError(`--rate-limit must be requests per second, as 10 or 10/s, 600/m, 3600/h, got "${raw}"`);
   return { rate, burst: args["rate-burst"] === undefined ? defaultBurst(rate) : parseInteger("--rate-burst", args["rate-burst"], 1) };
+}
+
+function resolveCompression(args: BalancerArgs): CompressionOptions | undefined {
+  const raw = args.compress;
+  if (raw === undefined || raw === "off") {
+    if (args["compress-min-bytes"] !== undefined || args["compress-types"] !== undefined) throw new CliError("--compress-min-bytes and --compress-types need --compress");
+    return undefined;
+  }
+  const names = raw === "on" ? [...ENCODINGS] : raw.split(",").map((name) => name.trim());
+  for (const name of names) {
+    if (!(ENCODINGS as readonly string[]).includes(name)) throw new CliError(`--compress takes on, off or a list of ${ENCODINGS.join(", ")}, got "${raw}"`);
+  }
+  const types = args["compress-types"]?.split(",").map((type) => type.trim().toLowerCase());
+  if (types !== undefined && types.some((type) => !/^(\+[\w.-]+|[\w.-]+\/(\*|[\w.+-]+))$/.test(type))) {
+    throw new CliError(`--compress-types takes media types (application/json), families (text/*) or suffixes (+json), got "${args["compress-types"]}"`);
+  }
+  return {
+    encodings: [...new Set(names)] as Encoding[],
+    minBytes: args["compress-min-bytes"] === undefined ? 1024 : parseInteger("--compress-min-bytes", args["compress-min-bytes"], 0),
+    types: types ?? DEFAULT_TYPES,
+  };
 }

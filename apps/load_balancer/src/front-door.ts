@@ -4,6 +4,7 @@ import type { Logger } from "@switchyard/log";
 import { NetError, RequestError } from "@switchyard/net";
 import { type HttpExchangeRequest, type HttpReply, INLINE_BODY, pathOf } from "@switchyard/upstream";
 import { type AdminEndpoints, failure } from "./admin.ts";
+import { type CompressionOptions, compressAnswer } from "./compression.ts";
 
 export interface FrontDoorOptions {
   host: string;
@@ -15,6 +16,8 @@ export interface FrontDoorOptions {
    * with NetError/RequestError when it cannot.
    */
   route(exchange: HttpExchangeRequest, key: number, client: string, stream: ReadableStream<Uint8Array> | undefined): Promise<HttpReply>;
+  /** Answers compressed for clients that accept it (--compress); default none. */
+  compression?: CompressionOptions;
   /** Rate limits: milliseconds until a routed request could be admitted, 0 now; default none. */
   throttle?(request: IncomingRequest): number;
   /** Whether a client address may use the front door at all (--allow, --deny); default all. */
@@ -63,7 +66,9 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
     try {
       const reply = await options.route(exchange, options.key(request.headers, address), address, request.body ?? undefined);
       const { status, headers: answerHeaders, body } = reply.response;
-      return { status, headers: answerHeaders.filter(([name]) => !INTERNAL_HEADERS.has(name.toLowerCase())), body: reply.stream ?? body ?? null };
+      const answer = { status, headers: answerHeaders.filter(([name]) => !INTERNAL_HEADERS.has(name.toLowerCase())), body: reply.stream ?? body ?? null };
+      if (options.compression === undefined || request.method === "HEAD") return answer;
+      return compressAnswer(answer, request.headers.find(([name]) => name === "accept-encoding")?.[1], options.compression);
     } catch (error) {
       const [status, detail] = statusOf(error);
       log.warn(`${request.method} ${target} from ${address}: ${status} (${detail})`);

@@ -34,6 +34,7 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
         limits: config.httpLimits,
         admit: admission(config),
         throttle: createThrottle(config.rateLimit, config.routing.rules),
+        compression: config.compression,
         log,
         admin: createAdminEndpoints({
           fleet: () => fleet,

@@ -26,12 +26,15 @@ await runCli({
     "admin-allow": { type: "string", valueHint: "cidr", description: "The addresses /add, /rm and /rep?verbose=1 answer (repeatable; default: loopback only)" },
     "rate-limit": { type: "string", valueHint: "rate", description: "Requests each client may make: 10 or 10/s, 600/m; HTTP per address (429), wire per client id (rate_limited); default: no limit" },
     "rate-burst": { type: "string", valueHint: "n", description: "Requests a client may make at once after a quiet spell (default: a second's worth)" },
+    compress: { type: "string", valueHint: "list", description: "Compress answers for clients that accept it: on (zstd, br, gzip), off, or a list in order of preference (default off)" },
+    "compress-min-bytes": { type: "string", valueHint: "bytes", description: "Smaller answers go as they are (default 1024)" },
+    "compress-types": { type: "string", valueHint: "list", description: "Media types to compress: application/json, text/*, +json … (default: text, JSON, JavaScript, XML, SVG, forms)" },
     ...httpLimitArgs,
     control: { type: "string", valueHint: "address", description: "The watchdog's control socket (set by the watchdog)" },
     ...hopArgs,
     ...commonArgs,
   },
-  repeatable: ["upstream", "allow", "deny", "admin-allow"],
+  repeatable: ["upstream", "allow", "deny", "admin-allow", "compress", "compress-types"],
   // Only a config file can hold these: [load_balancer.pools] and [[load_balancer.routes]] (README: Request routing).
   fileKeys: ["pools", "routes"],
   epilogue: `HTTP endpoints: GET /rep[?verbose=1], POST /add, DELETE /rm, GET /heartbeat; any other path is routed to a server.
