@@ -29,6 +29,10 @@ export interface BalancerConfig extends HopConfig {
   rateLimit: RateLimit | undefined;
   /** --compress and its options; undefined: answers go as they are. */
   compression: CompressionOptions | undefined;
+  /** --tls-cert / --tls-key: the front door speaks HTTPS (files read at start and on SIGHUP). */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** --http-redirect-port: a plain-HTTP port that redirects every request to the HTTPS front door. */
+  redirectPort: number | undefined;
 }
 
 export interface BalancerArgs extends HopArgs, HttpLimitArgs {
@@ -38,6 +42,9 @@ export interface BalancerArgs extends HopArgs, HttpLimitArgs {
   "rate-limit"?: string;
   "rate-burst"?: string;
   compress?: string;
+  "tls-cert"?: string;
+  "tls-key"?: string;
+  "http-redirect-port"?: string;
   "compress-min-bytes"?: string;
   "compress-types"?: string;
   "run-dir"?: string;
@@ -69,6 +76,7 @@ export function resolveBalancerConfig(args: BalancerArgs, env: Record<string, st
     adminAllow: parseAddressList("--admin-allow", args["admin-allow"]),
     rateLimit: resolveRateLimit(args),
     compression: resolveCompression(args),
+    ...resolveTls(args),
   };
 }
 
@@ -101,5 +109,17 @@ function resolveCompression(args: BalancerArgs): CompressionOptions | undefined 
     encodings: [...new Set(names)] as Encoding[],
     minBytes: args["compress-min-bytes"] === undefined ? 1024 : parseInteger("--compress-min-bytes", args["compress-min-bytes"], 0),
     types: types ?? DEFAULT_TYPES,
+  };
+}
+
+function resolveTls(args: BalancerArgs): Pick<BalancerConfig, "tls" | "redirectPort"> {
+  const cert = args["tls-cert"];
+  const key = args["tls-key"];
+  if ((cert === undefined) !== (key === undefined)) throw new CliError("--tls-cert and --tls-key go together");
+  const redirect = args["http-redirect-port"];
+  if (redirect !== undefined && cert === undefined) throw new CliError("--http-redirect-port needs --tls-cert and --tls-key (it redirects to HTTPS)");
+  return {
+    tls: cert === undefined || key === undefined ? undefined : { certFile: cert, keyFile: key },
+    redirectPort: redirect === undefined ? undefined : parseInteger("--http-redirect-port", redirect, 0, 65535),
   };
 }

@@ -1,5 +1,5 @@
 import { CliError } from "@switchyard/cli";
-import { type HeaderList, type HttpServerLimits, type IncomingRequest, ListenError, type OutgoingResponse, addForwarded, newRequestId, serveHttp, stripHopByHop } from "@switchyard/http";
+import { type HeaderList, type HttpServerLimits, type IncomingRequest, type TlsFiles, ListenError, type OutgoingResponse, addForwarded, newRequestId, serveHttp, stripHopByHop } from "@switchyard/http";
 import type { Logger } from "@switchyard/log";
 import { NetError, RequestError } from "@switchyard/net";
 import { type HttpExchangeRequest, type HttpReply, INLINE_BODY, pathOf } from "@switchyard/upstream";
@@ -16,6 +16,8 @@ export interface FrontDoorOptions {
    * with NetError/RequestError when it cannot.
    */
   route(exchange: HttpExchangeRequest, key: number, client: string, stream: ReadableStream<Uint8Array> | undefined): Promise<HttpReply>;
+  /** Speak HTTPS with this certificate (--tls-cert, --tls-key). */
+  tls?: TlsFiles;
   /** Answers compressed for clients that accept it (--compress); default none. */
   compression?: CompressionOptions;
   /** Rate limits: milliseconds until a routed request could be admitted, 0 now; default none. */
@@ -30,8 +32,10 @@ export interface FrontDoorOptions {
 }
 
 export interface FrontDoor {
-  /** "http://127.0.0.1:5000", with the port actually bound. */
+  /** "http://127.0.0.1:5000" (https with TLS), with the port actually bound. */
   readonly url: string;
+  /** New connections get this certificate; open ones keep theirs. Throws on a bad one (the old stays). */
+  reloadTls(tls: TlsFiles): void;
   /** Stops accepting connections; requests in flight finish (for at most `graceMs`). */
   stop(graceMs?: number): Promise<void>;
 }
@@ -59,7 +63,7 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
 
   const forward = async (request: IncomingRequest): Promise<OutgoingResponse> => {
     const { address, target } = request;
-    const headers = addForwarded(stripHopByHop(request.headers), { clientAddress: address, proto: "http", host: request.host, requestId: newRequestId(), edge: true });
+    const headers = addForwarded(stripHopByHop(request.headers), { clientAddress: address, proto: options.tls ? "https" : "http", host: request.host, requestId: newRequestId(), edge: true });
     const exchange: HttpExchangeRequest = { method: request.method, target, headers };
     // A small body of known length arrives whole and travels inline; any other streams through every hop.
     if (request.bytes !== undefined && request.bytes.length > 0) exchange.body = request.bytes;
@@ -100,6 +104,7 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
       host: options.host,
       port: options.port,
       handler,
+      tls: options.tls,
       // Bodies up to the wire's inline size arrive whole; larger ones stream (a proxy has no body limit of its own).
       limits: { ...options.limits, bufferBodyBytes: INLINE_BODY },
       admit: options.admit,
@@ -107,13 +112,35 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
       onError: (error, request) => log.error(`HTTP front door: ${request.method} ${request.target}: ${(error as Error)?.message ?? String(error)}`),
     });
     return {
-      url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${server.port}`,
+      url: `${options.tls ? "https" : "http"}://${hostInUrl(options.host)}:${server.port}`,
+      reloadTls: (tls) => server.reloadTls(tls),
       stop: (graceMs) => server.stop(graceMs),
     };
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
     // Exit code 78 (EX_CONFIG): the watchdog stops the fleet instead of restarting into the same error.
     throw new CliError(`--http-port ${options.port}: cannot listen on ${options.host}:${options.port}: ${error.message}`, 78);
+  }
+}
+
+const hostInUrl = (host: string) => (host.includes(":") ? `[${host}]` : host);
+
+/**
+ * The plain-HTTP port of an HTTPS front door (--http-redirect-port): every request is answered
+ * 308 to the same host, path and query on HTTPS (308 keeps the method and body, unlike 301).
+ */
+export function openRedirect(host: string, port: number, httpsPort: number): FrontDoor {
+  const redirect = (request: IncomingRequest): OutgoingResponse => {
+    const name = (request.host ?? host).replace(/:\d+$/, "");
+    const location = `https://${name}${httpsPort === 443 ? "" : `:${httpsPort}`}${request.target === "*" ? "/" : request.target}`;
+    return { status: 308, headers: [["Location", location], ["Content-Type", "text/plain"]], body: `Redirecting to ${location}\n` };
+  };
+  try {
+    const server = serveHttp({ host, port, handler: redirect });
+    return { url: `http://${hostInUrl(host)}:${server.port}`, reloadTls: () => {}, stop: (graceMs) => server.stop(graceMs) };
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    throw new CliError(`--http-redirect-port ${port}: cannot listen on ${host}:${port}: ${error.message}`, 78);
   }
 }
 

@@ -1,11 +1,13 @@
-import type { Drainable, WatchdogLink } from "@switchyard/cli";
+import { readFileSync } from "node:fs";
+import { CliError, type Drainable, type WatchdogLink } from "@switchyard/cli";
+import type { TlsFiles } from "@switchyard/http";
 import type { Logger } from "@switchyard/log";
 import type { Control } from "@switchyard/wire";
 import { createAdminEndpoints } from "./admin.ts";
 import { type Balancer, createBalancer } from "./balancer.ts";
 import type { BalancerConfig } from "./config.ts";
 import { type FleetApi, unsupervisedFleet, watchdogFleet } from "./fleet-api.ts";
-import { type FrontDoor, openFrontDoor } from "./front-door.ts";
+import { type FrontDoor, openFrontDoor, openRedirect } from "./front-door.ts";
 import { httpKey } from "./http-key.ts";
 import { createThrottle } from "./throttle.ts";
 
@@ -22,15 +24,50 @@ function admission(config: BalancerConfig): ((address: string) => boolean) | und
   return (address) => !(deny?.has(address) ?? false) && (allow?.has(address) ?? true);
 }
 
+/** The PEM files of --tls-cert and --tls-key; a file that cannot be read is a configuration error (exit 78). */
+function readTls(files: { certFile: string; keyFile: string }): TlsFiles {
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (error) {
+      throw new CliError(`${flag} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 78);
+    }
+  };
+  return { cert: read("--tls-cert", files.certFile), key: read("--tls-key", files.keyFile) };
+}
+
+/**
+ * SIGHUP re-reads the certificate and key (renewed by certbot, say): new connections get them, none
+ * is dropped. Without TLS there is nothing to reload, and the signal must not end the process.
+ */
+function reloadOnSignal(door: FrontDoor | undefined, files: { certFile: string; keyFile: string } | undefined, log: Logger): () => void {
+  return () => {
+    if (door === undefined || files === undefined) {
+      log.info("Received SIGHUP. Nothing to reload (no --tls-cert).");
+      return;
+    }
+    try {
+      door.reloadTls(readTls(files));
+      log.info(`Received SIGHUP. TLS certificate reloaded from ${files.certFile}`);
+    } catch (error) {
+      log.error(`Received SIGHUP. TLS certificate not reloaded, the current one stays: ${(error as Error).message}`);
+    }
+  };
+}
+
 /** The wire tier plus the HTTP front door and its admin API, stopped together. */
 export async function createLoadBalancer(config: BalancerConfig, log: Logger): Promise<LoadBalancer> {
   const balancer = await createBalancer(config, log);
   let fleet: FleetApi = unsupervisedFleet(balancer.pool, config.flat);
   let door: FrontDoor | undefined;
+  let redirect: FrontDoor | undefined;
+  let stopReloading = () => {};
   try {
     if (config.http) {
+      const tls = config.tls === undefined ? undefined : readTls(config.tls);
       door = openFrontDoor({
         ...config.http,
+        tls,
         limits: config.httpLimits,
         admit: admission(config),
         throttle: createThrottle(config.rateLimit, config.routing.rules),
@@ -47,8 +84,13 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
         route: balancer.routeHttp,
         key: (headers, address) => httpKey(config.httpKey, headers, address),
       });
+      if (config.redirectPort !== undefined) redirect = openRedirect(config.http.host, config.redirectPort, Number(new URL(door.url).port));
     }
+    const onHangup = reloadOnSignal(door, config.tls, log);
+    process.on("SIGHUP", onHangup);
+    stopReloading = () => process.off("SIGHUP", onHangup);
   } catch (error) {
+    await door?.stop(0);
     await balancer.drain(0);
     throw error;
   }
@@ -61,7 +103,8 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
     readyInfo: () => (door ? { http: door.url } : {}),
     onWatchdog: (message: Control) => balancer.onWatchdog(message),
     async drain(timeoutMs) {
-      const stopped = door?.stop();
+      stopReloading();
+      const stopped = Promise.all([door?.stop(), redirect?.stop()]);
       await balancer.drain(timeoutMs);
       await stopped;
     },

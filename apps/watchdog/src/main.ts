@@ -67,7 +67,12 @@ Example: watchdog --proxies 3 --servers 2 --run-dir /tmp/fleet`,
         );
       });
     }
-    process.on("SIGHUP", () => log.info("Received SIGHUP. Ignoring it (the fleet keeps running)."));
+    process.on("SIGHUP", () => {
+      // As nginx's reload: the load balancer re-reads its TLS certificate; nothing else restarts.
+      const pid = watchdog.children.find((child) => child.spec.role === "load_balancer")?.pid;
+      log.info(`Received SIGHUP. Passing it to the load balancer${pid === undefined ? " (not running)" : ""}; the fleet keeps running.`);
+      if (pid !== undefined) process.kill(pid, "SIGHUP");
+    });
 
     log.info(`Started (pid ${process.pid}, run directory ${config.runDir})`);
     if ((await watchdog.start()) === "failed") {

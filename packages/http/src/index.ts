@@ -5,4 +5,4 @@ export { Origin } from "./origin.ts";
 export type { OriginOptions, UpstreamRequest, UpstreamResponse } from "./types.ts";
 export { SMALL_BODY } from "./exchange.ts";
 export { DEFAULT_LIMITS, ListenError, serveHttp } from "./server/serve.ts";
-export type { HeaderList, HttpHandler, HttpServer, HttpServerLimits, IncomingRequest, OutgoingResponse, ServeOptions } from "./server/types.ts";
+export type { HeaderList, HttpHandler, HttpServer, HttpServerLimits, IncomingRequest, OutgoingResponse, ServeOptions, TlsFiles } from "./server/types.ts";

@@ -32,7 +32,7 @@ export interface FleetOptions {
 }
 
 /** The load balancer's start-up line names its HTTP address. */
-const HTTP_URL = /HTTP on (http:\/\/\S+)/;
+const HTTP_URL = /HTTP on (https?:\/\/\S+)/;
 
 /**
  * Starts `./watchdog` in a fresh run directory and waits for its "Fleet ready" line. The HTTP front

@@ -1,6 +1,6 @@
-import type { Socket, SocketHandler, TCPSocketListener } from "bun";
+import type { Socket, SocketHandler, TCPSocketListenOptions, TCPSocketListener } from "bun";
 import { ServerConnection } from "./connection.ts";
-import type { HttpServer, HttpServerLimits, ServeOptions } from "./types.ts";
+import type { HttpServer, HttpServerLimits, ServeOptions, TlsFiles } from "./types.ts";
 
 export const DEFAULT_LIMITS: HttpServerLimits = {
   maxHeadBytes: 64 * 1024,
@@ -96,13 +96,26 @@ export function serveHttp(options: ServeOptions): HttpServer {
     },
   };
 
-  let listener: TCPSocketListener<ServerConnection>;
-  try {
-    listener = Bun.listen<ServerConnection>({ hostname: options.host, port: options.port, socket: handlers, allowHalfOpen: true, data: undefined as unknown as ServerConnection });
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new ListenError(code === "EADDRINUSE" ? "the port is already in use" : (error as Error).message, code);
-  }
+  // With TLS the port is shared (SO_REUSEPORT) so that a reloaded certificate can take over on a new listener.
+  const listen = (port: number, tls: TlsFiles | undefined): TCPSocketListener<ServerConnection> => {
+    try {
+      // reusePort works on listeners too, though bun-types lists it only for connect options.
+      const listenOptions: TCPSocketListenOptions<ServerConnection> & { reusePort: boolean } = {
+        hostname: options.host,
+        port,
+        socket: handlers,
+        allowHalfOpen: true,
+        tls,
+        reusePort: tls !== undefined,
+        data: undefined as unknown as ServerConnection,
+      };
+      return Bun.listen<ServerConnection>(listenOptions);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      throw new ListenError(code === "EADDRINUSE" ? "the port is already in use" : (error as Error).message, code);
+    }
+  };
+  let listener = listen(options.port, options.tls);
 
   // One timer for every connection's timeouts, instead of one per request.
   const sweepEvery = Math.max(50, Math.min(1000, Math.min(limits.headerTimeoutMs, limits.idleTimeoutMs, limits.bodyTimeoutMs) / 4));
@@ -116,6 +129,14 @@ export function serveHttp(options: ServeOptions): HttpServer {
     port: listener.port,
     get connections() {
       return connections.size;
+    },
+    reloadTls(tls) {
+      if (options.tls === undefined) throw new Error("this server does not speak TLS");
+      if (stopping) return;
+      const next = listen(listener.port, tls);
+      // Stopped without closing its connections: they finish with the certificate they started with.
+      listener.stop(false);
+      listener = next;
     },
     async stop(graceMs = 10_000) {
       if (!stopping) {

@@ -49,11 +49,19 @@ export interface HttpServerLimits {
   maxConnections: number;
 }
 
+/** PEM text of a certificate (chain) and its private key. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
 export interface ServeOptions {
   host: string;
   /** 0 asks the kernel for a free port; `HttpServer.port` tells which. */
   port: number;
   handler: HttpHandler;
+  /** Speak HTTPS (TLS terminated here, by Bun's native TLS). */
+  tls?: TlsFiles;
   limits?: Partial<HttpServerLimits>;
   /** A handler that threw or rejected: the client got a 500. */
   onError?(error: unknown, request: IncomingRequest): void;
@@ -67,6 +75,12 @@ export interface HttpServer {
   readonly port: number;
   /** Connections open now. */
   readonly connections: number;
+  /**
+   * Serves new connections with another certificate: a new listener on the same port (SO_REUSEPORT)
+   * takes over accepting, connections already open keep theirs. Throws if the certificate is bad,
+   * and the old one stays in use.
+   */
+  reloadTls(tls: TlsFiles): void;
   /**
    * Stops accepting; idle connections close now, busy ones after their answer (with
    * `Connection: close`); whatever is still open after `graceMs` is closed.
