@@ -17,6 +17,8 @@ await runCli({
     listen: { type: "string", valueHint: "address", description: "Where to listen (default <run-dir>/reverse_proxy-<id>.sock)" },
     "timeout-ms": { type: "string", valueHint: "ms", description: "Budget of a request that carries none (default 5000)" },
     control: { type: "string", valueHint: "address", description: "The watchdog's control socket (set by the watchdog)" },
+    "cache-entries": { type: "string", valueHint: "n", description: "Answer repeated square roots from an LRU cache of this many values; 0: off (default 0)" },
+    "cache-bytes": { type: "string", valueHint: "bytes", description: "...and at most this many bytes, 64 a value (default 1048576)" },
     ...hopArgs,
     ...commonArgs,
   },

@@ -1,8 +1,8 @@
 import { type Logger, infoEnabled } from "@switchyard/log";
 import { RequestError } from "@switchyard/net";
-import { type Tier, createExternalPool, createPolicy, createTier, forward, innerBudget, isIdempotent } from "@switchyard/upstream";
-import type { Request } from "@switchyard/wire";
-import type { ProxyConfig } from "./config.ts";
+import { LruCache, type Pool, type Tier, createExternalPool, createPolicy, createTier, forward, innerBudget, isIdempotent } from "@switchyard/upstream";
+import { RawBody, type Request, decodeValue } from "@switchyard/wire";
+import { CACHE_ENTRY_BYTES, type ProxyConfig } from "./config.ts";
 import { createHttpRoute } from "./http.ts";
 import { illegalValueReason } from "./legality.ts";
 
@@ -12,6 +12,8 @@ import { illegalValueReason } from "./legality.ts";
  */
 export async function createProxy(config: ProxyConfig, log: Logger): Promise<Tier> {
   const policy = createPolicy(config.policy);
+  // The square root is deterministic: a value answered once can be answered again from memory.
+  const cache = config.cache === undefined ? undefined : new LruCache<number, number>(config.cache);
   const external =
     config.external.length > 0 ? createExternalPool({ urls: config.external, health: config.health, healthPath: config.healthPath, log }) : undefined;
   let route: ((request: Request) => Promise<unknown>) | undefined;
@@ -38,18 +40,31 @@ export async function createProxy(config: ProxyConfig, log: Logger): Promise<Tie
           log.info(`Illegal request from Client #${client}. Returning -1.`);
           return { result: -1, reason };
         }
+        if (cache !== undefined) {
+          const value = body?.value as number;
+          const hit = cache.get(value);
+          if (hit !== undefined) {
+            if (infoEnabled(log)) log.info(`Request from Client #${client}. Answering ${value} from the cache.`);
+            return { result: hit, cached: true };
+          }
+          return send(pool, client, request).then((answer) => remember(cache, value, answer));
+        }
       }
-      return forward(pool.members, policy, client, request.op, request.rawBody ?? request.body, innerBudget(request.ttl, config.timeoutMs), {
-        noun: "server",
-        admission: pool.admission,
-        idempotent: isIdempotent(request.op),
-        onAttempt(upstream, previous) {
-          if (previous) log.warn(`${previous.upstream.label} failed (${previous.error.message}). Retrying Client #${client} on ${upstream.label}`);
-          else if (infoEnabled(log)) log.info(`Request from Client #${client}. Forwarding to ${upstream.label}`);
-        },
-      });
+      return send(pool, client, request);
     },
   });
+  /** One request to a server of this proxy, by the policy, with retries. */
+  function send(pool: Pool, client: number, request: Request): Promise<unknown> {
+    return forward(pool.members, policy, client, request.op, request.rawBody ?? request.body, innerBudget(request.ttl, config.timeoutMs), {
+      noun: "server",
+      admission: pool.admission,
+      idempotent: isIdempotent(request.op),
+      onAttempt(upstream, previous) {
+        if (previous) log.warn(`${previous.upstream.label} failed (${previous.error.message}). Retrying Client #${client} on ${upstream.label}`);
+        else if (infoEnabled(log)) log.info(`Request from Client #${client}. Forwarding to ${upstream.label}`);
+      },
+    });
+  }
   if (external === undefined) return tier;
   return {
     ...tier,
@@ -58,4 +73,12 @@ export async function createProxy(config: ProxyConfig, log: Logger): Promise<Tie
       external.close();
     },
   };
+}
+
+/** Keeps a server's result for `value` (the answer passes on unchanged, as the bytes it came in). */
+function remember(cache: LruCache<number, number>, value: number, answer: unknown): unknown {
+  const body = answer instanceof RawBody ? decodeValue(answer) : answer;
+  const result = (body as { result?: unknown } | null)?.result;
+  if (typeof result === "number") cache.set(value, result, CACHE_ENTRY_BYTES);
+  return answer;
 }

@@ -22,3 +22,4 @@ export {
 export { type ExternalForwardHooks, forwardExternal } from "./external/forward.ts";
 export { ExternalMember } from "./external/member.ts";
 export { type ExternalPool, type ExternalPoolOptions, createExternalPool } from "./external/pool.ts";
+export { LruCache, type LruBounds } from "./lru.ts";
