@@ -358,6 +358,7 @@ export async function setUpstreamHealth(upstream: Upstream, status: number): Pro
  * through POST /_control/health/<status>) and log "health <path> <status>"; GET /slow?ms=N answers
  * after N ms; GET /download?mib=N streams the N-block large body; POST /upload answers the length
  * and sha256 of what it received; anything else is echoed as JSON (status from X-Want-Status).
+ * /slow and echoes say `Cache-Control: no-store` unless the request's X-Want-Cache-Control says otherwise.
  */
 function serveUpstream(name: string, port: number): void {
   let healthStatus = 200;
@@ -382,7 +383,7 @@ function serveUpstream(name: string, port: number): void {
         const ms = Number(url.searchParams.get("ms") ?? 10_000);
         console.log(`slow request started (${ms} ms)`);
         await Bun.sleep(ms);
-        return new Response("slow answer\n", { headers: tag });
+        return new Response("slow answer\n", { headers: { ...tag, "cache-control": request.headers.get("x-want-cache-control") ?? "no-store" } });
       }
       if (url.pathname === "/download") {
         const mib = Number(url.searchParams.get("mib") ?? 1);
@@ -398,7 +399,7 @@ function serveUpstream(name: string, port: number): void {
       const echo: Echo = { upstream: name, method: request.method, target, headers, body: await request.text() };
       console.log(`echo ${request.method} ${target}`);
       const status = Number(request.headers.get("x-want-status") ?? 200);
-      return Response.json(echo, { status, headers: { ...tag, "cache-control": "no-store" } });
+      return Response.json(echo, { status, headers: { ...tag, "cache-control": request.headers.get("x-want-cache-control") ?? "no-store" } });
     },
   });
   console.log(`listening on http://127.0.0.1:${server.port}`);

@@ -2,6 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "@switchyard/log";
 import { pathOf } from "@switchyard/upstream";
 import type { AddressList } from "./address-list.ts";
+import type { HttpCache } from "./http-cache.ts";
 import { type FleetApi, FleetError, type Replica } from "./fleet-api.ts";
 import { targetOf } from "./request-target.ts";
 
@@ -12,6 +13,8 @@ export interface AdminOptions {
   token: string | undefined;
   /** --admin-allow: the addresses the admin API answers (instead of loopback only); undefined: the default. */
   allow?: AddressList;
+  /** The front door's HTTP cache, for /cache; undefined when it is off. */
+  httpCache?: HttpCache;
   /** Extra per-replica facts for `/rep?verbose=1` (the load balancer's own view of its upstreams' health). */
   health?(replica: Replica): boolean | undefined;
   log: Logger;
@@ -25,6 +28,8 @@ export interface AdminEndpoints {
   rep(request: Request, address: string): Promise<Response>;
   add(request: Request, address: string): Promise<Response>;
   rm(request: Request, address: string): Promise<Response>;
+  /** GET: the HTTP cache's entries, bytes, hits, misses and hit ratio; DELETE: purge all, or `?target=/path`. */
+  cache(request: Request, address: string): Promise<Response>;
 }
 
 export function createAdminEndpoints(options: AdminOptions): AdminEndpoints {
@@ -68,6 +73,18 @@ export function createAdminEndpoints(options: AdminOptions): AdminEndpoints {
     },
     add: (request, address) => change(request, address, "POST", (fleet, payload) => fleet.add(payload), "/add"),
     rm: (request, address) => change(request, address, "DELETE", (fleet, payload) => fleet.remove(payload), "/rm"),
+    async cache(request, address) {
+      const refused = refusal(request, address, options.token, options.allow);
+      if (refused) return refused;
+      const cache = options.httpCache;
+      if (cache === undefined) return failure(404, "<Error> the HTTP cache is off (start the load balancer with --http-cache-entries)");
+      if (request.method === "GET" || request.method === "HEAD") return success(cache.stats);
+      if (request.method !== "DELETE") return failure(405, "<Error> /cache takes GET or DELETE", { allow: "GET, HEAD, DELETE" });
+      const target = new URL(request.url).searchParams.get("target") ?? undefined;
+      const purged = cache.purge(target);
+      options.log.info(`/cache purge from ${address}: ${purged} ${target === undefined ? "entries (all)" : `entries for ${target}`}`);
+      return success({ purged, ...cache.stats });
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import type { HttpServerLimits } from "@switchyard/http";
+import type { LruBounds } from "@switchyard/upstream";
 import { type HttpLimitArgs, resolveHttpLimits } from "./http-limits.ts";
 import { type Routing, parseRouting } from "./routing.ts";
 import { type AddressList, parseAddressList } from "./address-list.ts";
@@ -33,6 +34,8 @@ export interface BalancerConfig extends HopConfig {
   tls: { certFile: string; keyFile: string } | undefined;
   /** --http-redirect-port: a plain-HTTP port that redirects every request to the HTTPS front door. */
   redirectPort: number | undefined;
+  /** --http-cache-entries / --http-cache-bytes: the shared HTTP cache; undefined: off. */
+  httpCache: LruBounds | undefined;
 }
 
 export interface BalancerArgs extends HopArgs, HttpLimitArgs {
@@ -45,6 +48,8 @@ export interface BalancerArgs extends HopArgs, HttpLimitArgs {
   "tls-cert"?: string;
   "tls-key"?: string;
   "http-redirect-port"?: string;
+  "http-cache-entries"?: string;
+  "http-cache-bytes"?: string;
   "compress-min-bytes"?: string;
   "compress-types"?: string;
   "run-dir"?: string;
@@ -77,6 +82,7 @@ export function resolveBalancerConfig(args: BalancerArgs, env: Record<string, st
     rateLimit: resolveRateLimit(args),
     compression: resolveCompression(args),
     ...resolveTls(args),
+    httpCache: resolveHttpCache(args),
   };
 }
 
@@ -122,4 +128,13 @@ function resolveTls(args: BalancerArgs): Pick<BalancerConfig, "tls" | "redirectP
     tls: cert === undefined || key === undefined ? undefined : { certFile: cert, keyFile: key },
     redirectPort: redirect === undefined ? undefined : parseInteger("--http-redirect-port", redirect, 0, 65535),
   };
+}
+
+function resolveHttpCache(args: BalancerArgs): LruBounds | undefined {
+  const entries = args["http-cache-entries"] === undefined ? 0 : parseInteger("--http-cache-entries", args["http-cache-entries"], 0);
+  if (entries === 0) {
+    if (args["http-cache-bytes"] !== undefined) throw new CliError("--http-cache-bytes needs --http-cache-entries");
+    return undefined;
+  }
+  return { maxEntries: entries, maxBytes: args["http-cache-bytes"] === undefined ? 64 * 1024 * 1024 : parseInteger("--http-cache-bytes", args["http-cache-bytes"], 1024) };
 }

@@ -46,7 +46,7 @@ function open(answer: (exchange: HttpExchangeRequest) => Promise<HttpExchangeRes
     adminCalls.push({ endpoint, method: request.method, path: new URL(request.url).pathname, address });
     return Response.json({ message: endpoint, status: "successful" });
   };
-  const admin: AdminEndpoints = { rep: adminAnswer("rep"), add: adminAnswer("add"), rm: adminAnswer("rm") };
+  const admin: AdminEndpoints = { rep: adminAnswer("rep"), add: adminAnswer("add"), rm: adminAnswer("rm"), cache: adminAnswer("cache") };
   const door = openFrontDoor({
     host: "127.0.0.1",
     port: 0,

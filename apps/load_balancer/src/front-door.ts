@@ -5,6 +5,7 @@ import { NetError, RequestError } from "@switchyard/net";
 import { type HttpExchangeRequest, type HttpReply, INLINE_BODY, pathOf } from "@switchyard/upstream";
 import { type AdminEndpoints, failure } from "./admin.ts";
 import { type CompressionOptions, compressAnswer } from "./compression.ts";
+import type { HttpCache } from "./http-cache.ts";
 
 export interface FrontDoorOptions {
   host: string;
@@ -18,6 +19,8 @@ export interface FrontDoorOptions {
   route(exchange: HttpExchangeRequest, key: number, client: string, stream: ReadableStream<Uint8Array> | undefined): Promise<HttpReply>;
   /** Speak HTTPS with this certificate (--tls-cert, --tls-key). */
   tls?: TlsFiles;
+  /** The shared HTTP cache (--http-cache-entries); default none. */
+  cache?: HttpCache;
   /** Answers compressed for clients that accept it (--compress); default none. */
   compression?: CompressionOptions;
   /** Rate limits: milliseconds until a routed request could be admitted, 0 now; default none. */
@@ -61,7 +64,31 @@ const INTERNAL_HEADERS: ReadonlySet<string> = new Set(["server", "x-powered-by",
 export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
   const { admin, log } = options;
 
+  const { cache } = options;
+  const finish = (request: IncomingRequest, answer: OutgoingResponse): OutgoingResponse => {
+    if (options.compression === undefined || request.method === "HEAD") return answer;
+    return compressAnswer(answer, request.headers.find(([name]) => name === "accept-encoding")?.[1], options.compression);
+  };
+  /** Through the cache when it is on and the request may use it: a fresh copy, or the upstream's answer (stored when it may be). */
   const forward = async (request: IncomingRequest): Promise<OutgoingResponse> => {
+    if (cache === undefined || !cache.applies(request)) return finish(request, await proxy(request));
+    const hit = cache.lookup(request);
+    if (hit !== undefined) return finish(request, hit);
+    const answer = await cache.coalesce(
+      request,
+      async () => {
+        const fetched = await proxy(request);
+        const { body } = fetched;
+        const whole = body === null || body === undefined ? undefined : body instanceof Uint8Array ? body : typeof body === "string" ? Buffer.from(body) : null;
+        if (whole !== null) cache.offer(request, fetched.status, fetched.headers ?? [], whole);
+        return { ...fetched, headers: [...(fetched.headers ?? []), ["X-Cache", "MISS"] as const] };
+      },
+      () => cache.lookup(request, false),
+    );
+    return finish(request, answer);
+  };
+
+  const proxy = async (request: IncomingRequest): Promise<OutgoingResponse> => {
     const { address, target } = request;
     const headers = addForwarded(stripHopByHop(request.headers), { clientAddress: address, proto: options.tls ? "https" : "http", host: request.host, requestId: newRequestId(), edge: true });
     const exchange: HttpExchangeRequest = { method: request.method, target, headers };
@@ -70,9 +97,7 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
     try {
       const reply = await options.route(exchange, options.key(request.headers, address), address, request.body ?? undefined);
       const { status, headers: answerHeaders, body } = reply.response;
-      const answer = { status, headers: answerHeaders.filter(([name]) => !INTERNAL_HEADERS.has(name.toLowerCase())), body: reply.stream ?? body ?? null };
-      if (options.compression === undefined || request.method === "HEAD") return answer;
-      return compressAnswer(answer, request.headers.find(([name]) => name === "accept-encoding")?.[1], options.compression);
+      return { status, headers: answerHeaders.filter(([name]) => !INTERNAL_HEADERS.has(name.toLowerCase())), body: reply.stream ?? body ?? null };
     } catch (error) {
       const [status, detail] = statusOf(error);
       log.warn(`${request.method} ${target} from ${address}: ${status} (${detail})`);
@@ -90,6 +115,8 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
         return callAdmin(admin.add, request);
       case "/rm":
         return callAdmin(admin.rm, request);
+      case "/cache":
+        return callAdmin(admin.cache, request);
       default: {
         const wait = options.throttle?.(request) ?? 0;
         return wait > 0 ? tooManyRequests(wait) : forward(request);

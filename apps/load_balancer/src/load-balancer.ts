@@ -8,6 +8,7 @@ import { type Balancer, createBalancer } from "./balancer.ts";
 import type { BalancerConfig } from "./config.ts";
 import { type FleetApi, unsupervisedFleet, watchdogFleet } from "./fleet-api.ts";
 import { type FrontDoor, openFrontDoor, openRedirect } from "./front-door.ts";
+import { HttpCache } from "./http-cache.ts";
 import { httpKey } from "./http-key.ts";
 import { createThrottle } from "./throttle.ts";
 
@@ -65,6 +66,7 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
   try {
     if (config.http) {
       const tls = config.tls === undefined ? undefined : readTls(config.tls);
+      const cache = config.httpCache === undefined ? undefined : new HttpCache(config.httpCache);
       door = openFrontDoor({
         ...config.http,
         tls,
@@ -72,11 +74,13 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
         admit: admission(config),
         throttle: createThrottle(config.rateLimit, config.routing.rules),
         compression: config.compression,
+        cache,
         log,
         admin: createAdminEndpoints({
           fleet: () => fleet,
           token: config.adminToken,
           allow: config.adminAllow,
+          httpCache: cache,
           log,
           // In the flat topology the load balancer checks the servers itself: its view is the one that routes.
           health: config.flat ? (replica) => balancer.pool.members.find((m) => m.n === replica.n)?.alive : undefined,

@@ -29,6 +29,8 @@ await runCli({
     "tls-cert": { type: "string", valueHint: "file", description: "PEM certificate (chain): the front door speaks HTTPS; reloaded on SIGHUP (with --tls-key)" },
     "tls-key": { type: "string", valueHint: "file", description: "PEM private key of --tls-cert" },
     "http-redirect-port": { type: "string", valueHint: "port", description: "Also listen for plain HTTP here and redirect every request to HTTPS (308); needs --tls-cert" },
+    "http-cache-entries": { type: "string", valueHint: "n", description: "Cache GET answers that say they may be (Cache-Control, Expires), at most this many URLs; 0: off (default 0)" },
+    "http-cache-bytes": { type: "string", valueHint: "bytes", description: "...and at most this many bytes (default 67108864)" },
     compress: { type: "string", valueHint: "list", description: "Compress answers for clients that accept it: on (zstd, br, gzip), off, or a list in order of preference (default off)" },
     "compress-min-bytes": { type: "string", valueHint: "bytes", description: "Smaller answers go as they are (default 1024)" },
     "compress-types": { type: "string", valueHint: "list", description: "Media types to compress: application/json, text/*, +json … (default: text, JSON, JavaScript, XML, SVG, forms)" },

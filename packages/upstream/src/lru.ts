@@ -37,6 +37,16 @@ export class LruCache<K, V> {
     return entry.value;
   }
 
+  /** The value without counting a hit or making it recent. */
+  peek(key: K): V | undefined {
+    return this.entries.get(key)?.value;
+  }
+
+  /** Oldest first. */
+  keys(): IterableIterator<K> {
+    return this.entries.keys();
+  }
+
   /** Stores `value` (an entry larger than maxBytes is not stored at all). */
   set(key: K, value: V, bytes: number): void {
     const old = this.entries.get(key);
