@@ -1,6 +1,7 @@
 // `make bench`: chain vs direct throughput (interleaved), CPU per request of every fleet process,
 // respawn times, how fast a dead or hung member leaves rotation, written into report.md between the bench markers; then the
-// HTTP front door against HAProxy (scripts/bench/http.ts), between the bench-http markers. It reports; it asserts nothing.
+// HTTP front door against HAProxy (scripts/bench/http.ts), between the bench-http markers; then what the front door's
+// features cost (cache hit vs miss, gzip, HTTPS: scripts/bench/features.ts), between the bench-features markers. It reports; it asserts nothing.
 // Every process it starts is killed by pid at the end, on failure, on Ctrl-C and after a time limit.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +13,7 @@ import { type BenchFleet, type Standalone, startFleet, startStandaloneServer } f
 import { describeMachine } from "./bench/machine.ts";
 import { renderReport, writeIntoReport } from "./bench/report.ts";
 import { measureHangs } from "./bench/hang.ts";
+import { FEATURES_END_MARKER, FEATURES_START_MARKER, type FeaturesResult, measureFeatures, renderFeaturesSection } from "./bench/features.ts";
 import { type HttpBenchResult, measureHttp } from "./bench/http.ts";
 import { HTTP_END_MARKER, HTTP_START_MARKER, renderHttpSection } from "./bench/http-report.ts";
 import { writeSection } from "./bench/report-file.ts";
@@ -21,7 +23,7 @@ import { type Variant, compareVariants } from "./bench/variants.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const REPORT = join(ROOT, "report.md");
-const LIMIT_MS = 480_000;
+const LIMIT_MS = 600_000;
 const SHAPE: LoadShape = { connections: 64, depth: 16, warmupMs: 1000, durationMs: 3000, timeoutMs: 5000 };
 const REPETITIONS = 5;
 const KILLS_EACH = 10;
@@ -79,13 +81,25 @@ try {
     exitCode = 1;
   }
 
+  let features: FeaturesResult;
+  try {
+    features = await measureFeatures({ tmp, ticksPerSecond, progress: (line) => say(`features: ${line}`) });
+  } catch (error) {
+    features = { status: "skipped", reason: `it failed: ${error instanceof Error ? error.message : String(error)}` };
+    console.error(`bench: the features part failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    exitCode = 1;
+  }
+
   const markdown = renderReport({ command: "make bench", machine, throughput, healthCost, respawn, hang, health: DEFAULT_HEALTH, respawnLogLevel: RESPAWN_LOG_LEVEL, ticksPerSecond, elapsedS: (performance.now() - started) / 1000 });
   console.log(`\n${markdown}\n`);
   writeIntoReport(REPORT, markdown);
   const httpMarkdown = renderHttpSection(http, machine, "make bench");
   console.log(`\n${httpMarkdown}\n`);
   writeSection(REPORT, HTTP_START_MARKER, HTTP_END_MARKER, httpMarkdown);
-  say(`written into ${REPORT} between the bench markers and the bench-http markers`);
+  const featuresMarkdown = renderFeaturesSection(features, machine, "make bench");
+  console.log(`\n${featuresMarkdown}\n`);
+  writeSection(REPORT, FEATURES_START_MARKER, FEATURES_END_MARKER, featuresMarkdown);
+  say(`written into ${REPORT} between the bench, bench-http and bench-features markers`);
 } catch (error) {
   console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   exitCode = 1;
