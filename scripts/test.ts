@@ -1,8 +1,14 @@
 // `make test`: unit tests beside the code, then end-to-end tests against the compiled binaries.
 // Prints bun's own output, then one closing line `N passed, N failed` for CI.
-export {};
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const bun = process.execPath;
+// Servers keep reservations in the data directory: the tests' go to a temporary one, never the user's.
+const dataDir = mkdtempSync(join(tmpdir(), "switchyard-test-data-"));
+process.env.SWITCHYARD_DATA_DIR ??= dataDir;
+process.on("exit", () => rmSync(dataDir, { recursive: true, force: true }));
 
 interface Counts {
   passed: number;

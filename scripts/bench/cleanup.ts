@@ -1,6 +1,8 @@
 // Everything the bench starts (processes, temp dirs) is recorded here and removed by pid on every
 // way out: normal end, exception, Ctrl-C / SIGTERM / SIGHUP, or the overall time limit.
-import { rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const pids = new Set<number>();
 /** Returns the pids of processes started on our behalf by someone else (the watchdog's children). */
@@ -51,8 +53,17 @@ export function cleanupAll(): void {
   dirs.clear();
 }
 
-/** Cleans up on Ctrl-C, SIGTERM, SIGHUP, on exit, and when `limitMs` has passed (then exits 1). */
+/**
+ * Cleans up on Ctrl-C, SIGTERM, SIGHUP, on exit, and when `limitMs` has passed (then exits 1). Also
+ * gives every fleet the bench starts a temporary data directory (servers keep reservations there),
+ * so a bench never touches the user's ~/.local/state/switchyard.
+ */
 export function installCleanupHandlers(limitMs: number): void {
+  if (process.env.SWITCHYARD_DATA_DIR === undefined) {
+    const data = mkdtempSync(join(tmpdir(), "sy-bench-data-"));
+    trackDir(data);
+    process.env.SWITCHYARD_DATA_DIR = data;
+  }
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
       console.error(`\nbench: ${signal}: stopping every process it started`);

@@ -21,6 +21,10 @@ export async function openSession(address: Address, clientId: number, timeoutMs:
     reconnect: false,
     connectTimeoutMs: Math.min(timeoutMs, 2500),
     timeoutMs,
+    // The wire matches each answer to its request; one that matches none is a second (or late) reply: seeds/004 wants it reported.
+    onStrayAnswer(id) {
+      process.stderr.write(`client: error: more than one reply (or a reply too late) to request ${id}\n`);
+    },
     onStateChange(state, reason) {
       if (state === "open") resolve(peer);
       else if (state === "closed" || state === "down") {

@@ -1,3 +1,5 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { type Address, parseAddress } from "@switchyard/net";
 import { CliError, type LogOptions, fleetSocket, parseAddressFlag, parseInteger, parseMillis, resolveLogOptions, resolveRunDir } from "@switchyard/cli";
 
@@ -11,6 +13,8 @@ export interface ServerConfig extends LogOptions {
   workMs: number;
   /** The watchdog's control socket when supervised. */
   control: Address | undefined;
+  /** The rooms group: this server's election id (its pid unless given), where members register, where its reservations live. */
+  group: { electionId: number; dir: string; dataFile: string; heartbeatTimeoutMs: number };
 }
 
 export interface ServerArgs {
@@ -22,6 +26,10 @@ export interface ServerArgs {
   "run-dir"?: string;
   "log-level"?: string;
   "log-format"?: string;
+  "election-id"?: string;
+  "group-dir"?: string;
+  "data-dir"?: string;
+  "heartbeat-timeout-ms"?: string;
 }
 
 /** Defaults: --name is "Server <id>"; --listen is server-<id>.sock in the run directory; no simulated work. */
@@ -36,6 +44,20 @@ export function resolveServerConfig(args: ServerArgs): ServerConfig {
     listen: args.listen ? parseAddressFlag("--listen", args.listen) : parseAddress(fleetSocket.server(resolveRunDir(args["run-dir"]), id)),
     workMs: args["work-ms"] === undefined ? 0 : parseMillis("--work-ms", args["work-ms"]),
     control: args.control ? parseAddressFlag("--control", args.control) : undefined,
+    group: {
+      electionId: args["election-id"] === undefined ? process.pid : parseInteger("--election-id", args["election-id"], 1, 0x7fff_ffff),
+      dir: args["group-dir"] ?? join(resolveRunDir(args["run-dir"]), "group"),
+      // Kept per server number, not per election id: a restarted server (new pid) finds its reservations again.
+      dataFile: join(resolveDataDir(args["data-dir"]), `server-${id}.sqlite`),
+      heartbeatTimeoutMs: args["heartbeat-timeout-ms"] === undefined ? 1000 : Math.max(50, parseMillis("--heartbeat-timeout-ms", args["heartbeat-timeout-ms"])),
+    },
     ...resolveLogOptions(args),
   };
+}
+
+/** --data-dir, else $SWITCHYARD_DATA_DIR, else $XDG_STATE_HOME/switchyard (default ~/.local/state/switchyard), as DESIGN §1 says. */
+export function resolveDataDir(flag: string | undefined, env: Record<string, string | undefined> = process.env): string {
+  if (flag !== undefined) return flag;
+  if (env.SWITCHYARD_DATA_DIR) return env.SWITCHYARD_DATA_DIR;
+  return join(env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "switchyard");
 }

@@ -1,10 +1,11 @@
 import { formatFloat } from "@switchyard/cli";
 import { type Logger, infoEnabled } from "@switchyard/log";
-import { type Listener, RequestError, listen } from "@switchyard/net";
+import { type Listener, RequestError, formatAddress, listen } from "@switchyard/net";
 import { validateHttpRequest } from "@switchyard/upstream";
 import type { Request } from "@switchyard/wire";
 import type { ServerConfig } from "./config.ts";
 import { createHttpEndpoints } from "./http.ts";
+import { startRoomsService } from "./rooms/service.ts";
 import { validateSqrtRequest } from "./sqrt.ts";
 
 export interface Server {
@@ -32,6 +33,16 @@ export async function createServer(config: ServerConfig, log: Logger): Promise<S
     return Bun.sleep(config.workMs).then(() => body);
   };
 
+  const rooms = startRoomsService({
+    serverId: config.id,
+    electionId: config.group.electionId,
+    address: formatAddress(config.listen),
+    groupDir: config.group.dir,
+    dataFile: config.group.dataFile,
+    heartbeatTimeoutMs: config.group.heartbeatTimeoutMs,
+    log,
+  });
+
   const listener = await listen({
     address: config.listen,
     role: "server",
@@ -39,7 +50,9 @@ export async function createServer(config: ServerConfig, log: Logger): Promise<S
     handle(request) {
       if (request.op === "sqrt") return sqrt(request);
       if (request.op === "http") return http(request);
-      throw new RequestError("unknown_op", `unknown operation "${request.op}" (this server answers: sqrt, http)`);
+      if (request.op === "rooms") return rooms.handle(request.body);
+      if (request.op.startsWith("group.")) return rooms.onGroupMessage(request.op, request.body);
+      throw new RequestError("unknown_op", `unknown operation "${request.op}" (this server answers: sqrt, http, rooms)`);
     },
     onProblem: (text) => log.warn(text),
   });
@@ -52,6 +65,7 @@ export async function createServer(config: ServerConfig, log: Logger): Promise<S
         log.warn(`${listener.stats().inflight} requests still in flight after ${timeoutMs} ms; closing anyway`);
       }
       listener.close();
+      rooms.close();
     },
   };
 }

@@ -34,6 +34,8 @@ export interface WatchdogConfig extends LogOptions, Tuning {
   httpKey: string | undefined;
   /** --config, made absolute: every child gets it too and reads its own table (the flags the watchdog passes win). */
   configFile?: string;
+  /** --data-dir for every server (their reservations); undefined: theirs ($SWITCHYARD_DATA_DIR, else ~/.local/state/switchyard). */
+  dataDir?: string;
 }
 
 export interface WatchdogArgs extends TuningArgs {
@@ -57,6 +59,7 @@ export interface WatchdogArgs extends TuningArgs {
   "log-level"?: string;
   "log-format"?: string;
   config?: string;
+  "data-dir"?: string;
 }
 
 /** A compiled binary runs from /$bunfs/; its siblings are next to the executable. From source, the working directory. */
@@ -89,6 +92,7 @@ export function resolveWatchdogConfig(args: WatchdogArgs): WatchdogConfig {
     timeoutMs: args["timeout-ms"] === undefined ? undefined : Math.max(1, parseMillis("--timeout-ms", args["timeout-ms"])),
     httpKey: args["http-key"] === undefined ? undefined : (parseHttpKey("--http-key", args["http-key"]), args["http-key"]),
     configFile: args.config === undefined ? undefined : resolve(args.config),
+    dataDir: args["data-dir"] === undefined ? undefined : resolve(args["data-dir"]),
     ...resolveTuning(args),
     ...resolveLogOptions(args),
   };

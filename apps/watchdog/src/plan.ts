@@ -59,6 +59,7 @@ function externalFlags(config: WatchdogConfig): string[] {
 export function serverSpec(config: WatchdogConfig, slot: Pick<ServerSlot, "n" | "name">): ChildSpec {
   const address = serverAddress(config, slot.n);
   const work = config.workMs > 0 ? ["--work-ms", String(config.workMs)] : [];
+  if (config.dataDir !== undefined) work.push("--data-dir", config.dataDir);
   const args = ["--id", String(slot.n), "--name", slot.name, "--listen", address, ...work, ...commonFlags(config)];
   return { tier: "server", label: `Server #${slot.n}`, role: "server", id: slot.n, binary: join(config.binDir, "server"), args: () => args };
 }

@@ -37,6 +37,8 @@ export interface PeerOptions {
   reconnect?: boolean;
   /** Called once per transition (down → open, open → down, …) with a human reason. */
   onStateChange?(state: PeerState, reason: string): void;
+  /** An answer came for a request that is not waiting (answered already, or given up on). */
+  onStrayAnswer?(id: number): void;
   onControl?(message: Control): void;
 }
 
@@ -264,6 +266,7 @@ export class Peer {
         if (!entry) {
           // Answer to a request that already timed out: a streamed one must not wait for a reader.
           if (message.t === "res" && message.streamed === true) conn.send({ t: "cancel", id: message.id, code: "cancelled", message: "nobody waits for this answer any more" });
+          if (message.t === "res") this.options.onStrayAnswer?.(message.id);
           return;
         }
         this.pending.delete(message.id);
@@ -277,7 +280,10 @@ export class Peer {
           return;
         }
         const entry = this.pending.get(message.id);
-        if (!entry) return;
+        if (!entry) {
+          this.options.onStrayAnswer?.(message.id);
+          return;
+        }
         this.pending.delete(message.id);
         const error = new NetError("remote", message.message, message.code);
         // The upstream has given its answer: the rest of the body would go nowhere.

@@ -41,7 +41,9 @@ const HTTP_URL = /HTTP on (https?:\/\/\S+)/;
 export async function startFleet(args: string[] = [], readyTimeoutMs = 30_000, options: FleetOptions = {}): Promise<Fleet> {
   const runDir = mkdtempSync(join(tmpdir(), "sy-"));
   const port = args.includes("--http-port") ? [] : ["--http-port", "0"];
-  const watchdog = new Spawned([binary("watchdog"), "--run-dir", runDir, ...port, ...args], { detached: options.detached ?? false });
+  // Reservations go to the fleet's own directory, not the user's (~/.local/state/switchyard), unless the test names one.
+  const env = args.includes("--data-dir") ? undefined : { ...process.env, SWITCHYARD_DATA_DIR: join(runDir, "data") };
+  const watchdog = new Spawned([binary("watchdog"), "--run-dir", runDir, ...port, ...args], { detached: options.detached ?? false, env });
   const fleet: Fleet = {
     runDir,
     watchdog,

@@ -1,5 +1,5 @@
-import { DAYS, ROOMS, TIMESLOTS } from "./catalog.ts";
-import type { RoomsCommand } from "./command.ts";
+import { DAYS, ROOMS, TIMESLOTS } from "@switchyard/rooms";
+import type { RoomsCommand } from "@switchyard/rooms";
 import type { Effect, RoomStore } from "./store.ts";
 
 export interface Decision {

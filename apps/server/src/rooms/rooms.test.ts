@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseCommand, validateCommand } from "./command.ts";
+import { parseCommand, validateCommand } from "@switchyard/rooms";
 import { decide } from "./decide.ts";
 import { RoomStore, VersionGap } from "./store.ts";
 

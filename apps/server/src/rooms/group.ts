@@ -1,0 +1,399 @@
+import type { Logger } from "@switchyard/log";
+import { RequestError } from "@switchyard/net";
+import type { RoomsCommand } from "@switchyard/rooms";
+import { decide } from "./decide.ts";
+import type { Effect, RoomStore, Snapshot } from "./store.ts";
+
+/** Another server of the group: its election id and where it listens (a wire address URI). */
+export interface Member {
+  id: number;
+  address: string;
+}
+
+/** How group messages travel (the wire protocol between servers; in memory in tests). */
+export interface GroupTransport {
+  send(member: Member, op: string, body: unknown, timeoutMs: number): Promise<unknown>;
+}
+
+export interface GroupTimings {
+  /** Between a follower's heartbeats to the leader, and the leader's pings to its followers. */
+  heartbeatMs: number;
+  /** A heartbeat (or any group message) not answered within this means the other side failed. */
+  heartbeatTimeoutMs: number;
+  /** How long an election waits for a higher server to answer, and then for its announcement. */
+  electionTimeoutMs: number;
+}
+
+export const DEFAULT_TIMINGS: GroupTimings = { heartbeatMs: 250, heartbeatTimeoutMs: 1000, electionTimeoutMs: 500 };
+
+export interface GroupOptions {
+  self: Member;
+  store: RoomStore;
+  transport: GroupTransport;
+  /** The members known now (the run directory's registry, the --join seeds): asked before every election and heartbeat. */
+  discover(): Member[];
+  timings?: Partial<GroupTimings>;
+  log: Logger;
+}
+
+/** What the rooms service answers: the seed's lines, and the data version they were read at (for the client's cache). */
+export interface RoomsAnswer {
+  lines: string[];
+  version: number;
+}
+
+type Reply = { ok?: boolean; reason?: string; epoch?: number; version?: number; leader?: number };
+
+/**
+ * One server's part in the group (seeds/004): the bully election (highest id wins), heartbeats
+ * both ways, and replication. Every leadership has an epoch that only grows and is persisted; the
+ * leader stamps each write with it and a server refuses writes of an older epoch, so a paused or
+ * partitioned former leader can never confirm a write (it steps down when refused). A write is
+ * confirmed only once every live follower stored it. A new leader first catches up from the most
+ * advanced member, then announces itself; followers copy its state before they ack.
+ */
+export class Group {
+  leader: number | undefined;
+  private readonly timings: GroupTimings;
+  private readonly members = new Map<number, Member>();
+  /** Leader only: followers and when they last answered. */
+  private readonly followers = new Map<number, number>();
+  private electing = false;
+  /** Leader only: caught up and announced, so it may answer. */
+  private serving = false;
+  private writes: Promise<unknown> = Promise.resolve();
+  private timer: Timer | undefined;
+  private waitingForLeader: Timer | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: GroupOptions) {
+    this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
+  }
+
+  private get id(): number {
+    return this.options.self.id;
+  }
+
+  private get store(): RoomStore {
+    return this.options.store;
+  }
+
+  get isLeader(): boolean {
+    return this.leader === this.id && this.serving;
+  }
+
+  start(): void {
+    this.options.log.info(`Server ${this.id} started`);
+    void this.elect(0);
+    this.timer = setInterval(() => void this.tick(), this.timings.heartbeatMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearTimeout(this.waitingForLeader);
+  }
+
+  /** A rooms command from a client (through a proxy): executed here when leading, else by the leader. */
+  async execute(command: RoomsCommand, client: number, key: string): Promise<RoomsAnswer> {
+    const deadline = performance.now() + this.timings.heartbeatTimeoutMs + 3 * this.timings.electionTimeoutMs;
+    for (;;) {
+      if (this.isLeader) return this.lead(command, client, key);
+      const leader = this.leader === undefined || this.leader === this.id ? undefined : this.members.get(this.leader);
+      if (leader !== undefined) {
+        try {
+          return (await this.options.transport.send(leader, "group.execute", { command, client, key }, this.timings.heartbeatTimeoutMs * 2)) as RoomsAnswer;
+        } catch (error) {
+          if (!(error instanceof RequestError) || error.code !== "not_leader") throw new RequestError("unavailable", `the group leader ${leader.id} did not answer (${(error as Error).message}); retry`);
+        }
+      }
+      if (performance.now() >= deadline) throw new RequestError("unavailable", "no group leader (an election is running); retry");
+      await Bun.sleep(50);
+    }
+  }
+
+  /** The group's messages, from the other servers. */
+  async onMessage(op: string, body: unknown): Promise<unknown> {
+    const message = (body ?? {}) as Record<string, unknown>;
+    switch (op) {
+      case "group.election":
+        return this.onElection(Number(message.from));
+      case "group.propose":
+        return this.onPropose(Number(message.leader), Number(message.epoch));
+      case "group.coordinator":
+        return this.onCoordinator(Number(message.leader), Number(message.epoch));
+      case "group.heartbeat":
+        return this.onHeartbeat(Number(message.from), Number(message.version));
+      case "group.ping":
+        return this.onPing(Number(message.leader), Number(message.epoch));
+      case "group.replicate":
+        return this.onReplicate(Number(message.leader), Number(message.epoch), Number(message.version), message.effect as Effect);
+      case "group.sync":
+        return this.onSync(Number(message.from));
+      case "group.execute": {
+        if (!this.isLeader) throw new RequestError("not_leader", `server ${this.id} is not the group leader`);
+        const { command, client, key } = message as { command: RoomsCommand; client: number; key: string };
+        return this.lead(command, client, key);
+      }
+      default:
+        throw new RequestError("unknown_op", `unknown group message "${op}"`);
+    }
+  }
+
+  // --- elections -------------------------------------------------------------------------------
+
+  private refresh(): Member[] {
+    for (const member of this.options.discover()) if (member.id !== this.id) this.members.set(member.id, member);
+    return [...this.members.values()];
+  }
+
+  /** The bully election: the higher servers are asked; if none answers, this one leads. */
+  private async elect(initiator: number): Promise<void> {
+    if (this.electing || this.stopped) return;
+    this.electing = true;
+    this.options.log.info(`${this.id} is running an election initiated by ${initiator}`);
+    try {
+      const members = this.refresh();
+      const ask = (member: Member) => this.send(member, "group.election", { from: this.id }, this.timings.electionTimeoutMs);
+      // The lower ones hear of it too (the seed's multicast: they log it); only a higher one's answer stops this one.
+      for (const member of members) if (member.id < this.id) void ask(member).catch(() => undefined);
+      const answers = await Promise.allSettled(members.filter((m) => m.id > this.id).map(ask));
+      if (answers.some((a) => a.status === "fulfilled" && (a.value as Reply).ok === true)) {
+        this.awaitLeader();
+        return;
+      }
+      await this.becomeLeader(members);
+    } finally {
+      this.electing = false;
+    }
+  }
+
+  /** A higher server is running its election: if no leader is announced in time, elect again. */
+  private awaitLeader(): void {
+    clearTimeout(this.waitingForLeader);
+    const before = this.leader;
+    this.leader = undefined;
+    this.waitingForLeader = setTimeout(() => {
+      this.waitingForLeader = undefined;
+      if (this.leader === undefined || this.leader === before) void this.elect(0);
+    }, this.timings.electionTimeoutMs * 4);
+  }
+
+  private async becomeLeader(members: Member[]): Promise<void> {
+    let epoch = this.store.epoch + 1;
+    for (let round = 0; round < 5; round++) {
+      // Phase 1: every reachable member learns the new epoch (from now on it refuses the old leader's writes) and says how far it is.
+      const replies = await this.ask(members, "group.propose", { leader: this.id, epoch });
+      if (replies.some(([, r]) => r.reason === "higher")) {
+        this.awaitLeader();
+        return;
+      }
+      const newer = Math.max(0, ...replies.map(([, r]) => (r.ok === false ? (r.epoch ?? 0) : 0)));
+      if (newer >= epoch) {
+        epoch = newer + 1;
+        continue;
+      }
+      this.store.raiseEpoch(epoch);
+      this.leader = this.id;
+      this.serving = false;
+      this.followers.clear();
+      // Catch up from the most advanced member: what the previous leader confirmed is there.
+      const best = replies.filter(([, r]) => r.ok === true && (r.version ?? 0) > this.store.version).sort(([, a], [, b]) => (b.version ?? 0) - (a.version ?? 0))[0];
+      if (best !== undefined) await this.syncFrom(best[0]).catch(() => undefined);
+      // Phase 2: the announcement; each follower copies this state before it acks.
+      const acks = await this.ask(members, "group.coordinator", { leader: this.id, epoch });
+      if (this.leader !== this.id || this.store.epoch !== epoch) return; // a newer leader appeared meanwhile
+      for (const [member, reply] of acks) if (reply.ok === true) this.followers.set(member.id, performance.now());
+      this.serving = true;
+      this.options.log.info(`Election completed. Group Leader: ${this.id}`);
+      return;
+    }
+  }
+
+  private onElection(from: number): Reply {
+    if (from > this.id) {
+      // A higher server runs an election: it will lead; this one waits for its announcement.
+      this.options.log.info(`${this.id} is running an election initiated by ${from}`);
+      if (this.leader === this.id) this.stepDown(`server ${from} runs an election`);
+      this.awaitLeader();
+      return { ok: false };
+    }
+    void this.elect(from);
+    return { ok: true };
+  }
+
+  private onPropose(leader: number, epoch: number): Reply {
+    if (leader < this.id && !this.stopped) {
+      void this.elect(leader);
+      return { ok: false, reason: "higher", epoch: this.store.epoch };
+    }
+    if (epoch <= this.store.epoch) return { ok: false, reason: "epoch", epoch: this.store.epoch };
+    this.store.raiseEpoch(epoch);
+    if (this.leader === this.id) this.stepDown(`server ${leader} proposes epoch ${epoch}`);
+    return { ok: true, version: this.store.version, epoch };
+  }
+
+  private async onCoordinator(leader: number, epoch: number): Promise<Reply> {
+    if (epoch < this.store.epoch) return { ok: false, reason: "epoch", epoch: this.store.epoch };
+    this.store.raiseEpoch(epoch);
+    if (this.leader === this.id && leader !== this.id) this.stepDown(`server ${leader} leads epoch ${epoch}`);
+    clearTimeout(this.waitingForLeader);
+    this.waitingForLeader = undefined;
+    this.leader = leader;
+    await this.syncFrom(this.members.get(leader) ?? { id: leader, address: "" });
+    this.options.log.info(`Election completed. Group Leader: ${leader}`);
+    return { ok: true, version: this.store.version };
+  }
+
+  private stepDown(why: string): void {
+    this.options.log.warn(`Server ${this.id} steps down as group leader: ${why}`);
+    this.serving = false;
+    this.followers.clear();
+    this.leader = undefined;
+  }
+
+  // --- heartbeats -----------------------------------------------------------------------------
+
+  private async tick(): Promise<void> {
+    if (this.stopped || this.electing) return;
+    const leader = this.leader;
+    if (leader === this.id) {
+      if (this.serving) await this.pingFollowers();
+      return;
+    }
+    if (leader === undefined) {
+      if (this.waitingForLeader === undefined) void this.elect(0);
+      return;
+    }
+    const member = this.members.get(leader);
+    try {
+      if (member === undefined) throw new Error("not a known member");
+      const reply = (await this.send(member, "group.heartbeat", { from: this.id, version: this.store.version }, this.timings.heartbeatTimeoutMs)) as Reply;
+      if (this.leader !== leader) return;
+      if (reply.leader !== leader) throw new Error(`it follows ${reply.leader ?? "no one"}`);
+      // Behind the leader (a write missed while it had dropped this follower): copy its state, which makes this a follower again.
+      if (reply.version !== this.store.version) await this.syncFrom(member);
+    } catch (error) {
+      if (this.leader !== leader || this.stopped) return;
+      this.options.log.warn(`Heartbeat to group leader ${leader} failed (${(error as Error).message})`);
+      this.leader = undefined;
+      void this.elect(0);
+    }
+  }
+
+  /** The leader's side: followers that stopped answering are dropped; one with a newer epoch makes it step down. */
+  private async pingFollowers(): Promise<void> {
+    const epoch = this.store.epoch;
+    await Promise.all(
+      [...this.followers.keys()].map(async (id) => {
+        const member = this.members.get(id);
+        if (member === undefined) return;
+        try {
+          const reply = (await this.send(member, "group.ping", { leader: this.id, epoch }, this.timings.heartbeatTimeoutMs)) as Reply;
+          if (reply.ok === false && (reply.epoch ?? 0) > this.store.epoch) {
+            this.store.raiseEpoch(reply.epoch ?? 0);
+            if (this.leader === this.id) this.stepDown(`server ${id} knows epoch ${reply.epoch}`);
+          } else this.followers.set(id, performance.now());
+        } catch {
+          this.followers.delete(id);
+        }
+      }),
+    );
+  }
+
+  private onHeartbeat(from: number, version: number): Reply {
+    if (!this.isLeader) return { leader: this.leader };
+    if (version === this.store.version) this.followers.set(from, performance.now());
+    return { leader: this.id, epoch: this.store.epoch, version: this.store.version };
+  }
+
+  private onPing(leader: number, epoch: number): Reply {
+    if (epoch < this.store.epoch || (this.leader !== undefined && this.leader !== leader)) return { ok: false, epoch: this.store.epoch };
+    return { ok: true };
+  }
+
+  // --- replication ----------------------------------------------------------------------------
+
+  /** Leader: answers a command; a change is applied here, then stored by every live follower, then confirmed. */
+  private lead(command: RoomsCommand, client: number, key: string): Promise<RoomsAnswer> {
+    // One decision at a time, in order: each sees the writes before it.
+    const run = async (): Promise<RoomsAnswer> => {
+      if (!this.isLeader) throw new RequestError("not_leader", `server ${this.id} is not the group leader`);
+      const decision = decide(this.store, command, client, key);
+      if (decision.effect === undefined) return { lines: decision.lines, version: this.store.version };
+      await this.replicate(decision.effect);
+      return { lines: decision.lines, version: this.store.version };
+    };
+    const result = this.writes.then(run, run);
+    this.writes = result.catch(() => undefined);
+    return result;
+  }
+
+  private async replicate(effect: Effect): Promise<void> {
+    const epoch = this.store.epoch;
+    const version = this.store.version + 1;
+    this.store.apply(effect, version);
+    const targets = [...this.followers.keys()].flatMap((id) => this.members.get(id) ?? []);
+    const replies = await Promise.all(
+      targets.map(async (member) => {
+        try {
+          return (await this.send(member, "group.replicate", { leader: this.id, epoch, version, effect }, this.timings.heartbeatTimeoutMs)) as Reply;
+        } catch {
+          // Not answering: not live. It is dropped, and copies the state when it is heard from again.
+          this.followers.delete(member.id);
+          return { ok: true } as Reply;
+        }
+      }),
+    );
+    const newer = Math.max(0, ...replies.map((r) => (r.ok === false ? (r.epoch ?? 0) : 0)));
+    if (newer > epoch || replies.some((r) => r.ok === false)) {
+      this.store.raiseEpoch(newer);
+      this.stepDown(`a follower refused epoch ${epoch} (it knows ${newer})`);
+      throw new RequestError("unavailable", `server ${this.id} is no longer the group leader; the write was not confirmed, retry`);
+    }
+  }
+
+  private async onReplicate(leader: number, epoch: number, version: number, effect: Effect): Promise<Reply> {
+    if (epoch < this.store.epoch) return { ok: false, reason: "epoch", epoch: this.store.epoch };
+    if (epoch > this.store.epoch || this.leader !== leader) {
+      // A leader this server had not heard of: follow it, with its state.
+      this.store.raiseEpoch(epoch);
+      if (this.leader === this.id) this.stepDown(`server ${leader} leads epoch ${epoch}`);
+      this.leader = leader;
+      await this.syncFrom(this.members.get(leader) ?? { id: leader, address: "" });
+      return { ok: true };
+    }
+    if (version <= this.store.version) return { ok: true };
+    if (version === this.store.version + 1) {
+      this.store.apply(effect, version);
+      return { ok: true };
+    }
+    await this.syncFrom(this.members.get(leader) ?? { id: leader, address: "" });
+    return { ok: true };
+  }
+
+  /** Any server's state; the leader also counts the asker as a follower from this moment (its next writes reach it). */
+  private onSync(from: number): Snapshot {
+    if (this.isLeader && Number.isFinite(from)) this.followers.set(from, performance.now());
+    return this.store.snapshot();
+  }
+
+  private async syncFrom(member: Member): Promise<void> {
+    if (member.address === "") this.refresh();
+    const target = this.members.get(member.id) ?? member;
+    const snapshot = (await this.send(target, "group.sync", { from: this.id }, this.timings.heartbeatTimeoutMs * 2)) as Snapshot;
+    this.store.restore(snapshot);
+  }
+
+  // --- transport ------------------------------------------------------------------------------
+
+  private send(member: Member, op: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    return this.options.transport.send(member, op, body, timeoutMs);
+  }
+
+  /** Sends to every member at once; the answers of those that answered. */
+  private async ask(members: Member[], op: string, body: unknown): Promise<Array<[Member, Reply]>> {
+    const settled = await Promise.allSettled(members.map((m) => this.send(m, op, body, this.timings.electionTimeoutMs)));
+    return settled.flatMap((result, i) => (result.status === "fulfilled" ? [[members[i]!, result.value as Reply] as [Member, Reply]] : []));
+  }
+}

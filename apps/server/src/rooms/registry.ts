@@ -1,0 +1,48 @@
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Member } from "./group.ts";
+
+/**
+ * Group discovery through a shared directory: each server writes a file named after its election
+ * id holding its address, and reads the others'. On one machine the run directory is shared by
+ * every server of a fleet (and by one started by hand with the same --run-dir); across hosts, any
+ * directory they share (NFS) works the same. A crashed server's file stays behind: it is only a
+ * member that does not answer, which elections and heartbeats already handle.
+ */
+export class GroupRegistry {
+  constructor(
+    private readonly dir: string,
+    private readonly self: Member,
+  ) {}
+
+  /** Registers this server, and drops any earlier entry at its address (a predecessor that died there). */
+  join(): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    for (const member of this.members()) if (member.address === this.self.address) rmSync(join(this.dir, String(member.id)), { force: true });
+    writeFileSync(join(this.dir, String(this.self.id)), this.self.address, { mode: 0o600 });
+  }
+
+  leave(): void {
+    rmSync(join(this.dir, String(this.self.id)), { force: true });
+  }
+
+  members(): Member[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const members: Member[] = [];
+    for (const name of names) {
+      if (!/^\d+$/.test(name) || Number(name) === this.self.id) continue;
+      try {
+        const address = readFileSync(join(this.dir, name), "utf8").trim();
+        if (address !== "") members.push({ id: Number(name), address });
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return members;
+  }
+}
