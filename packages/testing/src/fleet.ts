@@ -41,8 +41,9 @@ const HTTP_URL = /HTTP on (https?:\/\/\S+)/;
 export async function startFleet(args: string[] = [], readyTimeoutMs = 30_000, options: FleetOptions = {}): Promise<Fleet> {
   const runDir = mkdtempSync(join(tmpdir(), "sy-"));
   const port = args.includes("--http-port") ? [] : ["--http-port", "0"];
-  // Reservations go to the fleet's own directory, not the user's (~/.local/state/switchyard), unless the test names one.
-  const env = args.includes("--data-dir") ? undefined : { ...process.env, SWITCHYARD_DATA_DIR: join(runDir, "data") };
+  // Reservations go to the fleet's own directory (beside its run directory, which must be empty after a clean stop), not the user's, unless the test names one.
+  const dataDir = args.includes("--data-dir") ? undefined : mkdtempSync(join(tmpdir(), "sy-data-"));
+  const env = dataDir === undefined ? undefined : { ...process.env, SWITCHYARD_DATA_DIR: dataDir };
   const watchdog = new Spawned([binary("watchdog"), "--run-dir", runDir, ...port, ...args], { detached: options.detached ?? false, env });
   const fleet: Fleet = {
     runDir,
@@ -70,6 +71,7 @@ export async function startFleet(args: string[] = [], readyTimeoutMs = 30_000, o
       }
       await watchdog.exited(10_000).catch(() => undefined);
       rmSync(runDir, { recursive: true, force: true });
+      if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
   try {

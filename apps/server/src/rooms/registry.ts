@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Member } from "./group.ts";
 
@@ -22,8 +22,14 @@ export class GroupRegistry {
     writeFileSync(join(this.dir, String(this.self.id)), this.self.address, { mode: 0o600 });
   }
 
+  /** Unregisters; the last one out removes the directory (a stopped fleet leaves its run directory empty). */
   leave(): void {
     rmSync(join(this.dir, String(this.self.id)), { force: true });
+    try {
+      rmdirSync(this.dir);
+    } catch {
+      // Others are still registered.
+    }
   }
 
   members(): Member[] {
