@@ -1,12 +1,16 @@
 // Shared by the end-to-end tests (not a test file itself: bun runs only *.test.ts).
 import { afterEach, setDefaultTimeout } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Fleet, type FleetOptions, Spawned, binary, killAllSpawned, makeTempDir, removeTempDirs, startFleet } from "@switchyard/testing";
 
 export type BinaryName = Parameters<typeof binary>[0];
 
 const fleets: Fleet[] = [];
+
+// Servers keep reservations in the data directory: whatever these tests start uses a temporary one, never the user's.
+process.env.SWITCHYARD_DATA_DIR ??= mkdtempSync(join(tmpdir(), "sy-e2e-data-"));
 
 /**
  * Registers the clean-up every test file needs: each fleet a test started is destroyed by pid, every
