@@ -256,6 +256,14 @@ export class Group {
 
   private async tick(): Promise<void> {
     if (this.stopped || this.electing) return;
+    // A leader that discovers a new member holds an election: servers that started at the same
+    // moment each led alone, and the highest of them must end up leading them all.
+    const known = this.members.size;
+    this.refresh();
+    if (this.members.size > known && this.leader === this.id) {
+      void this.elect(0);
+      return;
+    }
     const leader = this.leader;
     if (leader === this.id) {
       if (this.serving) await this.pingFollowers();
