@@ -5,7 +5,7 @@ import { validateHttpRequest } from "@switchyard/upstream";
 import type { Request } from "@switchyard/wire";
 import type { ServerConfig } from "./config.ts";
 import { createHttpEndpoints } from "./http.ts";
-import { startRoomsService } from "./rooms/service.ts";
+import { type RoomsService, startRoomsService } from "./rooms/service.ts";
 import { validateSqrtRequest } from "./sqrt.ts";
 
 export interface Server {
@@ -33,16 +33,7 @@ export async function createServer(config: ServerConfig, log: Logger): Promise<S
     return Bun.sleep(config.workMs).then(() => body);
   };
 
-  const rooms = startRoomsService({
-    serverId: config.id,
-    electionId: config.group.electionId,
-    address: formatAddress(config.listen),
-    groupDir: config.group.dir,
-    dataFile: config.group.dataFile,
-    heartbeatTimeoutMs: config.group.heartbeatTimeoutMs,
-    log,
-  });
-
+  let rooms: RoomsService;
   const listener = await listen({
     address: config.listen,
     role: "server",
@@ -55,6 +46,17 @@ export async function createServer(config: ServerConfig, log: Logger): Promise<S
       throw new RequestError("unknown_op", `unknown operation "${request.op}" (this server answers: sqrt, http, rooms)`);
     },
     onProblem: (text) => log.warn(text),
+  });
+
+  // Joined only once it listens: a member the others can find must be one they can reach.
+  rooms = startRoomsService({
+    serverId: config.id,
+    electionId: config.group.electionId,
+    address: formatAddress(config.listen),
+    groupDir: config.group.dir,
+    dataFile: config.group.dataFile,
+    heartbeatTimeoutMs: config.group.heartbeatTimeoutMs,
+    log,
   });
 
   return {

@@ -199,7 +199,17 @@ export class Group {
       this.followers.clear();
       // Catch up from the most advanced member: what the previous leader confirmed is there.
       const best = replies.filter(([, r]) => r.ok === true && (r.version ?? 0) > this.store.version).sort(([, a], [, b]) => (b.version ?? 0) - (a.version ?? 0))[0];
-      if (best !== undefined) await this.syncFrom(best[0]).catch(() => undefined);
+      if (best !== undefined) {
+        try {
+          await this.syncFrom(best[0]);
+        } catch (error) {
+          // Leading without what it holds could lose confirmed writes: not now; elect again later.
+          this.options.log.warn(`Server ${this.id} could not catch up from ${best[0].id} (${(error as Error).message}); not leading yet`);
+          this.leader = undefined;
+          this.awaitLeader();
+          return;
+        }
+      }
       // Phase 2: the announcement; each follower copies this state before it acks.
       const acks = await this.ask(members, "group.coordinator", { leader: this.id, epoch });
       if (this.leader !== this.id || this.store.epoch !== epoch) return; // a newer leader appeared meanwhile
@@ -289,24 +299,32 @@ export class Group {
     }
   }
 
-  /** The leader's side: followers that stopped answering are dropped; one with a newer epoch makes it step down. */
+  /**
+   * The leader's side, to every known member: followers that stopped answering are dropped; one
+   * that knows a newer epoch makes it step down; one that follows another leader (two groups that
+   * formed apart, as servers started at one moment) makes it hold an election, which unites them.
+   */
   private async pingFollowers(): Promise<void> {
     const epoch = this.store.epoch;
+    let split = false;
     await Promise.all(
-      [...this.followers.keys()].map(async (id) => {
-        const member = this.members.get(id);
-        if (member === undefined) return;
+      [...this.members.values()].map(async (member) => {
         try {
           const reply = (await this.send(member, "group.ping", { leader: this.id, epoch }, this.timings.heartbeatTimeoutMs)) as Reply;
-          if (reply.ok === false && (reply.epoch ?? 0) > this.store.epoch) {
+          if (reply.ok !== false) {
+            if (this.followers.has(member.id)) this.followers.set(member.id, performance.now());
+            return;
+          }
+          if ((reply.epoch ?? 0) > this.store.epoch) {
             this.store.raiseEpoch(reply.epoch ?? 0);
-            if (this.leader === this.id) this.stepDown(`server ${id} knows epoch ${reply.epoch}`);
-          } else this.followers.set(id, performance.now());
+            if (this.leader === this.id) this.stepDown(`server ${member.id} knows epoch ${reply.epoch}`);
+          } else split = true;
         } catch {
-          this.followers.delete(id);
+          this.followers.delete(member.id);
         }
       }),
     );
+    if (split && this.leader === this.id) void this.elect(0);
   }
 
   private onHeartbeat(from: number, version: number): Reply {
@@ -369,6 +387,7 @@ export class Group {
       if (this.leader === this.id) this.stepDown(`server ${leader} leads epoch ${epoch}`);
       this.leader = leader;
       await this.syncFrom(this.members.get(leader) ?? { id: leader, address: "" });
+      this.options.log.info(`Election completed. Group Leader: ${leader}`);
       return { ok: true };
     }
     if (version <= this.store.version) return { ok: true };
