@@ -1,7 +1,8 @@
 // `make bench`: chain vs direct throughput (interleaved), CPU per request of every fleet process,
 // respawn times, how fast a dead or hung member leaves rotation, written into report.md between the bench markers; then the
 // HTTP front door against HAProxy (scripts/bench/http.ts), between the bench-http markers; then what the front door's
-// features cost (cache hit vs miss, gzip, HTTPS: scripts/bench/features.ts), between the bench-features markers. It reports; it asserts nothing.
+// features cost (cache hit vs miss, gzip, HTTPS: scripts/bench/features.ts), between the bench-features markers; then the rooms
+// group's failover time and the rooms client's cache hit ratio (scripts/bench/rooms.ts). It reports; it asserts nothing.
 // Every process it starts is killed by pid at the end, on failure, on Ctrl-C and after a time limit.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import { renderReport, writeIntoReport } from "./bench/report.ts";
 import { measureHangs } from "./bench/hang.ts";
 import { FEATURES_END_MARKER, FEATURES_START_MARKER, type FeaturesResult, measureFeatures, renderFeaturesSection } from "./bench/features.ts";
 import { type HttpBenchResult, measureHttp } from "./bench/http.ts";
+import { ROOMS_END_MARKER, ROOMS_START_MARKER, type RoomsBenchResult, measureRooms, renderRoomsSection } from "./bench/rooms.ts";
 import { HTTP_END_MARKER, HTTP_START_MARKER, renderHttpSection } from "./bench/http-report.ts";
 import { writeSection } from "./bench/report-file.ts";
 import { measureRespawns } from "./bench/respawn.ts";
@@ -90,6 +92,15 @@ try {
     exitCode = 1;
   }
 
+  let rooms: RoomsBenchResult;
+  try {
+    rooms = await measureRooms({ tmp: mkdtempSync(join(tmp, "rooms-")), progress: (line) => say(`rooms: ${line}`) });
+  } catch (error) {
+    rooms = { status: "skipped", reason: `it failed: ${error instanceof Error ? error.message : String(error)}` };
+    console.error(`bench: the rooms part failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    exitCode = 1;
+  }
+
   const markdown = renderReport({ command: "make bench", machine, throughput, healthCost, respawn, hang, health: DEFAULT_HEALTH, respawnLogLevel: RESPAWN_LOG_LEVEL, ticksPerSecond, elapsedS: (performance.now() - started) / 1000 });
   console.log(`\n${markdown}\n`);
   writeIntoReport(REPORT, markdown);
@@ -99,7 +110,10 @@ try {
   const featuresMarkdown = renderFeaturesSection(features, machine, "make bench");
   console.log(`\n${featuresMarkdown}\n`);
   writeSection(REPORT, FEATURES_START_MARKER, FEATURES_END_MARKER, featuresMarkdown);
-  say(`written into ${REPORT} between the bench, bench-http and bench-features markers`);
+  const roomsMarkdown = renderRoomsSection(rooms, machine, "make bench");
+  console.log(`\n${roomsMarkdown}\n`);
+  writeSection(REPORT, ROOMS_START_MARKER, ROOMS_END_MARKER, roomsMarkdown);
+  say(`written into ${REPORT} between the bench, bench-http, bench-features and bench-rooms markers`);
 } catch (error) {
   console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   exitCode = 1;
