@@ -14,7 +14,7 @@ export interface ServerConfig extends LogOptions {
   /** The watchdog's control socket when supervised. */
   control: Address | undefined;
   /** The rooms group: this server's election id (its pid unless given), where members register, where its reservations live. */
-  group: { electionId: number; dir: string; dataFile: string; heartbeatTimeoutMs: number };
+  group: { electionId: number; dir: string; dataFile: string; heartbeatTimeoutMs: number; join: string[] };
 }
 
 export interface ServerArgs {
@@ -30,6 +30,7 @@ export interface ServerArgs {
   "group-dir"?: string;
   "data-dir"?: string;
   "heartbeat-timeout-ms"?: string;
+  join?: string;
 }
 
 /** Defaults: --name is "Server <id>"; --listen is server-<id>.sock in the run directory; no simulated work. */
@@ -50,6 +51,8 @@ export function resolveServerConfig(args: ServerArgs): ServerConfig {
       // Kept per server number, not per election id: a restarted server (new pid) finds its reservations again.
       dataFile: join(resolveDataDir(args["data-dir"]), `server-${id}.sqlite`),
       heartbeatTimeoutMs: args["heartbeat-timeout-ms"] === undefined ? 1000 : Math.max(50, parseMillis("--heartbeat-timeout-ms", args["heartbeat-timeout-ms"])),
+      // Checked as addresses, kept as the URIs the other servers are reached at.
+      join: args.join === undefined ? [] : args.join.split(",").map((address) => (parseAddressFlag("--join", address.trim()), address.trim())),
     },
     ...resolveLogOptions(args),
   };

@@ -6,6 +6,7 @@ import { createServer } from "./server.ts";
 
 await runCli({
   name: "server",
+  repeatable: ["join"],
   description: "Switchyard server: answers square-root requests and the HTTP endpoints /home and /heartbeat over the wire protocol",
   args: {
     id: { type: "string", description: "This server's number, as in the logs (Server #N)", valueHint: "n", required: true },
@@ -16,6 +17,7 @@ await runCli({
     "election-id": { type: "string", valueHint: "n", description: "This server's id in the rooms group's elections: the highest leads (default: its pid)" },
     "group-dir": { type: "string", valueHint: "dir", description: "Where the rooms group's members register (default <run-dir>/group)" },
     "data-dir": { type: "string", valueHint: "dir", description: "Where reservations are kept (default $SWITCHYARD_DATA_DIR or ~/.local/state/switchyard)" },
+    join: { type: "string", valueHint: "address", description: "A server of the rooms group on another host (tcp://host:port; repeatable): joined through it, beside the registry directory" },
     "heartbeat-timeout-ms": { type: "string", valueHint: "ms", description: "A heartbeat to the group leader unanswered this long starts an election (default 1000)" },
     ...commonArgs,
   },

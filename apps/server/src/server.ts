@@ -56,6 +56,7 @@ export async function createServer(config: ServerConfig, log: Logger): Promise<S
     groupDir: config.group.dir,
     dataFile: config.group.dataFile,
     heartbeatTimeoutMs: config.group.heartbeatTimeoutMs,
+    join: config.group.join,
     log,
   });
 

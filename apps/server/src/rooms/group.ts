@@ -130,6 +130,8 @@ export class Group {
         return this.onReplicate(Number(message.leader), Number(message.epoch), Number(message.version), message.effect as Effect);
       case "group.sync":
         return this.onSync(Number(message.from));
+      case "group.hello":
+        return this.onHello(Number(message.id), String(message.address ?? ""));
       case "group.execute": {
         if (!this.isLeader) throw new RequestError("not_leader", `server ${this.id} is not the group leader`);
         const { command, client, key } = message as { command: RoomsCommand; client: number; key: string };
@@ -138,6 +140,23 @@ export class Group {
       default:
         throw new RequestError("unknown_op", `unknown group message "${op}"`);
     }
+  }
+
+  // --- membership ------------------------------------------------------------------------------
+
+  /** A server announcing itself (through a --join seed): it becomes a member; the answer lists every member known here. */
+  private onHello(id: number, address: string): { members: Member[] } {
+    const others = [...this.members.values()];
+    if (Number.isSafeInteger(id) && id > 0 && address !== "") this.learn([{ id, address }]);
+    return { members: [this.options.self, ...others] };
+  }
+
+  /** Members learned from others (a --join seed's answer), added to what discovery finds. */
+  learn(members: readonly Member[]): void {
+    const known = this.members.size;
+    for (const member of members) if (member.id !== this.id && Number.isSafeInteger(member.id) && member.id > 0) this.members.set(member.id, member);
+    // As for a member found in the registry: a leader holds an election, so the highest leads them all.
+    if (this.members.size > known && this.leader === this.id && !this.stopped) void this.elect(0);
   }
 
   // --- elections -------------------------------------------------------------------------------

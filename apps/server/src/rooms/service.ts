@@ -14,6 +14,8 @@ export interface RoomsServiceOptions {
   groupDir: string;
   dataFile: string;
   heartbeatTimeoutMs: number;
+  /** --join: addresses of servers of the group elsewhere (other hosts), asked for the members they know. */
+  join: readonly string[];
   log: Logger;
 }
 
@@ -40,8 +42,8 @@ export function startRoomsService(options: RoomsServiceOptions): RoomsService {
         peers.set(member.address, peer);
       }
       try {
-        // `to`: a member that registered at this address earlier (and died) is not the one answering now.
-        return await peer.request(op, { ...(body as object), to: member.id }, timeoutMs);
+        // `to`: a member that registered at this address earlier (and died) is not the one answering now (0: a --join seed, whoever it is).
+        return await peer.request(op, member.id === 0 ? body : { ...(body as object), to: member.id }, timeoutMs);
       } catch (error) {
         if (error instanceof NetError && error.code === "remote") throw new RequestError(error.remoteCode ?? "remote", error.message);
         throw error;
@@ -57,7 +59,21 @@ export function startRoomsService(options: RoomsServiceOptions): RoomsService {
     timings: { heartbeatTimeoutMs: timeout, heartbeatMs: Math.max(20, Math.round(timeout / 4)), electionTimeoutMs: Math.max(50, Math.round(timeout / 2)) },
     log: options.log,
   });
-  group.start();
+  // --join: announce this server to the seeds and learn the members they know, now and then again
+  // (a seed that was down, members that joined since); the members then reach each other directly.
+  const hello = async () => {
+    for (const address of options.join) {
+      try {
+        const answer = (await transport.send({ id: 0, address }, "group.hello", { id: self.id, address: self.address }, timeout)) as { members?: Member[] };
+        group.learn(answer.members ?? []);
+      } catch {
+        // That seed is not there now; the next round asks again.
+      }
+    }
+  };
+  const helloTimer = options.join.length === 0 ? undefined : setInterval(() => void hello(), Math.max(1000, timeout * 2));
+  if (options.join.length === 0) group.start();
+  else void hello().then(() => group.start());
   return {
     async handle(body) {
       const { client, seq, session } = (body ?? {}) as { client?: unknown; seq?: unknown; session?: unknown };
@@ -75,6 +91,7 @@ export function startRoomsService(options: RoomsServiceOptions): RoomsService {
       return group.onMessage(op, body);
     },
     close() {
+      clearInterval(helloTimer);
       group.stop();
       registry.leave();
       for (const peer of peers.values()) peer.close();
