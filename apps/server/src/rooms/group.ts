@@ -270,6 +270,8 @@ export class Group {
     this.waitingForLeader = undefined;
     this.leader = leader;
     await this.syncFrom(this.members.get(leader) ?? { id: leader, address: "" });
+    // A newer leader announced itself while this one's state was on its way: that one counts.
+    if (this.leader !== leader || this.store.epoch !== epoch) return { ok: false, reason: "superseded", epoch: this.store.epoch };
     this.options.log.info(`Election completed. Group Leader: ${leader}`);
     return { ok: true, version: this.store.version };
   }
@@ -307,7 +309,16 @@ export class Group {
       if (member === undefined) throw new Error("not a known member");
       const reply = (await this.send(member, "group.heartbeat", { from: this.id, version: this.store.version }, this.timings.heartbeatTimeoutMs)) as Reply;
       if (this.leader !== leader) return;
-      if (reply.leader !== leader) throw new Error(`it follows ${reply.leader ?? "no one"}`);
+      if (reply.leader !== leader) {
+        // It answered, so it did not fail: it is between leaderships (its own election runs) or follows a newer one.
+        if (reply.leader === undefined) this.awaitLeader();
+        else {
+          this.options.log.info(`Group leader ${leader} now follows ${reply.leader}`);
+          this.leader = undefined;
+          void this.elect(0);
+        }
+        return;
+      }
       // Behind the leader (a write missed while it had dropped this follower): copy its state, which makes this a follower again.
       if (reply.version !== this.store.version) await this.syncFrom(member);
     } catch (error) {
@@ -406,6 +417,7 @@ export class Group {
       if (this.leader === this.id) this.stepDown(`server ${leader} leads epoch ${epoch}`);
       this.leader = leader;
       await this.syncFrom(this.members.get(leader) ?? { id: leader, address: "" });
+      if (this.leader !== leader) return { ok: false, reason: "superseded", epoch: this.store.epoch };
       this.options.log.info(`Election completed. Group Leader: ${leader}`);
       return { ok: true };
     }
@@ -428,6 +440,8 @@ export class Group {
     if (member.address === "") this.refresh();
     const target = this.members.get(member.id) ?? member;
     const snapshot = (await this.send(target, "group.sync", { from: this.id }, this.timings.heartbeatTimeoutMs * 2)) as Snapshot;
+    // A snapshot from a leadership older than what this server knows now (it arrived late) is not copied.
+    if (snapshot.epoch < this.store.epoch) throw new Error(`the state of server ${member.id} is from epoch ${snapshot.epoch}, older than ${this.store.epoch}`);
     this.store.restore(snapshot);
   }
 
