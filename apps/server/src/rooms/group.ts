@@ -269,9 +269,9 @@ export class Group {
     clearTimeout(this.waitingForLeader);
     this.waitingForLeader = undefined;
     this.leader = leader;
-    await this.syncFrom(this.members.get(leader) ?? { id: leader, address: "" });
+    const copied = await this.trySync(leader);
     // A newer leader announced itself while this one's state was on its way: that one counts.
-    if (this.leader !== leader || this.store.epoch !== epoch) return { ok: false, reason: "superseded", epoch: this.store.epoch };
+    if (!copied || this.leader !== leader || this.store.epoch !== epoch) return { ok: false, reason: "superseded", epoch: this.store.epoch };
     this.options.log.info(`Election completed. Group Leader: ${leader}`);
     return { ok: true, version: this.store.version };
   }
@@ -320,7 +320,7 @@ export class Group {
         return;
       }
       // Behind the leader (a write missed while it had dropped this follower): copy its state, which makes this a follower again.
-      if (reply.version !== this.store.version) await this.syncFrom(member);
+      if (reply.version !== this.store.version) await this.trySync(leader);
     } catch (error) {
       if (this.leader !== leader || this.stopped) return;
       this.options.log.warn(`Heartbeat to group leader ${leader} failed (${(error as Error).message})`);
@@ -416,8 +416,7 @@ export class Group {
       this.store.raiseEpoch(epoch);
       if (this.leader === this.id) this.stepDown(`server ${leader} leads epoch ${epoch}`);
       this.leader = leader;
-      await this.syncFrom(this.members.get(leader) ?? { id: leader, address: "" });
-      if (this.leader !== leader) return { ok: false, reason: "superseded", epoch: this.store.epoch };
+      if (!(await this.trySync(leader)) || this.leader !== leader) return { ok: false, reason: "superseded", epoch: this.store.epoch };
       this.options.log.info(`Election completed. Group Leader: ${leader}`);
       return { ok: true };
     }
@@ -426,14 +425,23 @@ export class Group {
       this.store.apply(effect, version);
       return { ok: true };
     }
-    await this.syncFrom(this.members.get(leader) ?? { id: leader, address: "" });
-    return { ok: true };
+    return (await this.trySync(leader)) ? { ok: true } : { ok: false, reason: "superseded", epoch: this.store.epoch };
   }
 
   /** Any server's state; the leader also counts the asker as a follower from this moment (its next writes reach it). */
   private onSync(from: number): Snapshot {
     if (this.isLeader && Number.isFinite(from)) this.followers.set(from, performance.now());
     return this.store.snapshot();
+  }
+
+  /** Copies the leader's state; false (not thrown) when that failed or came from an older leadership. */
+  private async trySync(leader: number): Promise<boolean> {
+    try {
+      await this.syncFrom(this.members.get(leader) ?? { id: leader, address: "" });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async syncFrom(member: Member): Promise<void> {
