@@ -65,8 +65,9 @@ describe("a server is killed while 200 clients are being served", () => {
   test(
     "every client exits 0 with its exact answer",
     async () => {
-      // Each request spends 800 ms on its server, so requests are in flight when the server dies.
-      const fleet = await fleetFor(["--work-ms", "800"]);
+      // Each request spends 2 s on its server, so the request seen arriving is still held when the
+      // server dies, even when the log line that shows it is relayed late on a loaded machine.
+      const fleet = await fleetFor(["--work-ms", "2000"]);
       const victim = pidOrThrow(fleet.pidOf("server --id 2 "), "Server #2");
       const count = 200;
       const ids = Array.from({ length: count }, (_, k) => k + 1);
