@@ -59,6 +59,7 @@ export class Group {
   /** Leader only: followers and when they last answered. */
   private readonly followers = new Map<number, number>();
   private electing = false;
+  private electingSince = 0;
   /** Leader only: caught up and announced, so it may answer. */
   private serving = false;
   private writes: Promise<unknown> = Promise.resolve();
@@ -168,8 +169,14 @@ export class Group {
 
   /** The bully election: the higher servers are asked; if none answers, this one leads. */
   private async elect(initiator: number): Promise<void> {
-    if (this.electing || this.stopped) return;
+    if (this.stopped) return;
+    if (this.electing) {
+      // Every wait inside an election is bounded; one that still runs after this long is stuck somewhere: start over.
+      if (performance.now() - this.electingSince < this.timings.electionTimeoutMs * 20) return;
+      this.options.log.warn(`Server ${this.id}: an election ran for ${Math.round(performance.now() - this.electingSince)} ms; starting over`);
+    }
     this.electing = true;
+    this.electingSince = performance.now();
     this.options.log.info(`${this.id} is running an election initiated by ${initiator}`);
     try {
       const members = this.refresh();
@@ -286,7 +293,11 @@ export class Group {
   // --- heartbeats -----------------------------------------------------------------------------
 
   private async tick(): Promise<void> {
-    if (this.stopped || this.electing) return;
+    if (this.stopped) return;
+    if (this.electing) {
+      if (this.leader === undefined && performance.now() - this.electingSince >= this.timings.electionTimeoutMs * 20) void this.elect(0);
+      return;
+    }
     // A leader that discovers a new member holds an election: servers that started at the same
     // moment each led alone, and the highest of them must end up leading them all.
     const known = this.members.size;
