@@ -29,7 +29,7 @@ export async function roomsSession(peer: Peer, clientId: number, lines: AsyncIte
       seq++;
       let answer: { lines: string[]; version: number };
       try {
-        answer = (await peer.request("rooms", { client: clientId, session, seq, ...command }, options.timeoutMs, clientId)) as { lines: string[]; version: number };
+        answer = await askRetrying(peer, { client: clientId, session, seq, ...command }, clientId, options.timeoutMs);
       } catch (error) {
         const detail = error instanceof NetError && error.remoteCode ? `${error.remoteCode}: ${error.message}` : (error as Error).message;
         // Not a hang and not the end: the user may try again.
@@ -45,4 +45,20 @@ export async function roomsSession(peer: Peer, clientId: number, lines: AsyncIte
   }
   write("\n");
   return cache;
+}
+
+/**
+ * One request, sent again (with the same number: the servers recognise a repeat) while the group is
+ * between leaders and says so (a retryable error), until it is answered or `timeoutMs` has passed.
+ */
+async function askRetrying(peer: Peer, body: Record<string, unknown>, clientId: number, timeoutMs: number): Promise<{ lines: string[]; version: number }> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      return (await peer.request("rooms", body, Math.max(1, deadline - performance.now()), clientId)) as { lines: string[]; version: number };
+    } catch (error) {
+      if (!(error instanceof NetError) || !error.retryable || error.code === "timeout" || performance.now() + 100 >= deadline) throw error;
+      await Bun.sleep(100);
+    }
+  }
 }

@@ -99,7 +99,14 @@ export class Group {
   async execute(command: RoomsCommand, client: number, key: string): Promise<RoomsAnswer> {
     const deadline = performance.now() + this.timings.heartbeatTimeoutMs + 3 * this.timings.electionTimeoutMs;
     for (;;) {
-      if (this.isLeader) return this.lead(command, client, key);
+      if (this.isLeader) {
+        try {
+          return await this.lead(command, client, key);
+        } catch (error) {
+          // It stopped leading while the command waited its turn: find the leader now.
+          if (!(error instanceof RequestError) || error.code !== "not_leader") throw error;
+        }
+      }
       const leader = this.leader === undefined || this.leader === this.id ? undefined : this.members.get(this.leader);
       if (leader !== undefined) {
         try {
@@ -116,6 +123,8 @@ export class Group {
   /** The group's messages, from the other servers. */
   async onMessage(op: string, body: unknown): Promise<unknown> {
     const message = (body ?? {}) as Record<string, unknown>;
+    const sender = message.sender as Partial<Member> | undefined;
+    if (sender !== undefined && typeof sender.id === "number" && typeof sender.address === "string" && !this.members.has(sender.id)) this.learn([{ id: sender.id, address: sender.address }], false);
     switch (op) {
       case "group.election":
         return this.onElection(Number(message.from));
@@ -153,11 +162,11 @@ export class Group {
   }
 
   /** Members learned from others (a --join seed's answer), added to what discovery finds. */
-  learn(members: readonly Member[]): void {
+  learn(members: readonly Member[], elect = true): void {
     const known = this.members.size;
     for (const member of members) if (member.id !== this.id && Number.isSafeInteger(member.id) && member.id > 0) this.members.set(member.id, member);
     // As for a member found in the registry: a leader holds an election, so the highest leads them all.
-    if (this.members.size > known && this.leader === this.id && !this.stopped) void this.elect(0);
+    if (elect && this.members.size > known && this.leader === this.id && !this.stopped) void this.elect(0);
   }
 
   // --- elections -------------------------------------------------------------------------------
@@ -254,7 +263,9 @@ export class Group {
       this.awaitLeader();
       return { ok: false };
     }
-    void this.elect(from);
+    // The seed's line, even when this server's own election is already under way.
+    if (this.electing) this.options.log.info(`${this.id} is running an election initiated by ${from}`);
+    else void this.elect(from);
     return { ok: true };
   }
 
@@ -466,8 +477,9 @@ export class Group {
 
   // --- transport ------------------------------------------------------------------------------
 
+  /** Every group message names its sender, so a member is learned from any contact (discovery may not have found it yet). */
   private send(member: Member, op: string, body: unknown, timeoutMs: number): Promise<unknown> {
-    return this.options.transport.send(member, op, body, timeoutMs);
+    return this.options.transport.send(member, op, { ...(body as object), sender: this.options.self }, timeoutMs);
   }
 
   /** Sends to every member at once; the answers of those that answered. */
