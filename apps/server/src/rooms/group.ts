@@ -248,6 +248,14 @@ export class Group {
       // Phase 2: the announcement; each follower copies this state before it acks.
       const acks = await this.ask(members, "group.coordinator", { leader: this.id, epoch });
       if (this.leader !== this.id || this.store.epoch !== epoch) return; // a newer leader appeared meanwhile
+      const superseded = Math.max(0, ...acks.map(([, r]) => (r.ok === false ? (r.epoch ?? 0) : 0)));
+      if (superseded > epoch) {
+        // A member knows a newer epoch than this announcement's: elect again above it.
+        this.store.raiseEpoch(superseded);
+        this.leader = undefined;
+        setTimeout(() => void this.elect(0), this.timings.electionTimeoutMs);
+        return;
+      }
       for (const [member, reply] of acks) if (reply.ok === true) this.followers.set(member.id, performance.now());
       this.serving = true;
       this.options.log.info(`Election completed. Group Leader: ${this.id}`);
@@ -286,10 +294,11 @@ export class Group {
     if (this.leader === this.id && leader !== this.id) this.stepDown(`server ${leader} leads epoch ${epoch}`);
     clearTimeout(this.waitingForLeader);
     this.waitingForLeader = undefined;
-    this.leader = leader;
     const copied = await this.trySync(leader);
-    // A newer leader announced itself while this one's state was on its way: that one counts.
-    if (!copied || this.leader !== leader || this.store.epoch !== epoch) return { ok: false, reason: "superseded", epoch: this.store.epoch };
+    // A newer leader announced itself while this one's state was on its way: that one counts (the
+    // announcer hears it was superseded and elects again, with a higher epoch, if it should lead).
+    if (!copied || this.store.epoch !== epoch) return { ok: false, reason: "superseded", epoch: this.store.epoch };
+    this.leader = leader;
     this.options.log.info(`Election completed. Group Leader: ${leader}`);
     return { ok: true, version: this.store.version };
   }
@@ -411,7 +420,11 @@ export class Group {
     const epoch = this.store.epoch;
     const version = this.store.version + 1;
     this.store.apply(effect, version);
-    const targets = [...this.followers.keys()].flatMap((id) => this.members.get(id) ?? []);
+    // Every known member, not only those that acknowledged this leader: one that follows another
+    // leader refuses (a newer epoch) or comes over (an older one), so two leaders that formed apart
+    // can never both confirm writes while they reach each other. Only one that does not answer is
+    // counted out, as a failed member.
+    const targets = [...this.members.values()];
     const replies = await Promise.all(
       targets.map(async (member) => {
         try {
