@@ -22,6 +22,7 @@ const sources = (out: string) => [...out.matchAll(/\((From servers|From cache|Er
 test("the seed's session: the same answers, from the servers or the cache exactly where the seed shows", async () => {
   const fleet = await fleetFor();
   const out = await session(fleet.runDir, 107, ["rooms", "timeslots", "check ME4326", "rooms", "days", "reserve ME4326 8:30-9:30 Friday", "check ME4326", "days", "quit"]);
+  expect(out.split("\n").filter((line) => line.includes("(Error)"))).toEqual([]);
   expect(sources(out)).toEqual(["From servers", "From servers", "From servers", "From cache", "From servers", "From servers", "From servers", "From cache", "From servers"]);
   expect(out).toStartWith("Next command: (From servers): SA318\nME4494\nSA314\nMC5050\nME4326\nSA412\nNext command: (From servers): 8:30-9:30\n");
   expect(out).toContain("Next command: (From servers): No room reservation found\n");

@@ -55,9 +55,12 @@ async function askRetrying(peer: Peer, body: Record<string, unknown>, clientId: 
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     try {
-      return (await peer.request("rooms", body, Math.max(1, deadline - performance.now()), clientId)) as { lines: string[]; version: number };
+      // Attempts of at most 3 s: a request stuck with a leader that just failed is sent again in time.
+      return (await peer.request("rooms", body, Math.max(1, Math.min(3000, deadline - performance.now())), clientId)) as { lines: string[]; version: number };
     } catch (error) {
-      if (!(error instanceof NetError) || !error.retryable || error.code === "timeout" || performance.now() + 100 >= deadline) throw error;
+      // Timeouts too: the request number makes a repeat harmless even if the first one was carried out.
+      const again = error instanceof NetError && (error.retryable || error.code === "timeout" || error.remoteCode === "timeout");
+      if (!again || performance.now() + 100 >= deadline) throw error;
       await Bun.sleep(100);
     }
   }

@@ -42,7 +42,16 @@ export interface RoomsAnswer {
   version: number;
 }
 
-type Reply = { ok?: boolean; reason?: string; epoch?: number; version?: number; leader?: number };
+type Reply = { ok?: boolean; reason?: string; epoch?: number; version?: number; lastEpoch?: number; leader?: number };
+
+/** A leader's state is behind this server's: it must catch up from here before it can lead here. */
+class Behind extends Error {}
+
+/** Whether replica a is further than b: a newer leader's last write, or as new and more of them. */
+function ahead(a: { lastEpoch?: number; version?: number }, b: { lastEpoch: number; version: number }): boolean {
+  const epoch = a.lastEpoch ?? 0;
+  return epoch > b.lastEpoch || (epoch === b.lastEpoch && (a.version ?? 0) > b.version);
+}
 
 /**
  * One server's part in the group (seeds/004): the bully election (highest id wins), heartbeats
@@ -58,6 +67,8 @@ export class Group {
   private readonly members = new Map<number, Member>();
   /** Leader only: followers and when they last answered. */
   private readonly followers = new Map<number, number>();
+  /** Leader only: members that did not answer a write or a ping; left out of writes until a ping reaches them. */
+  private readonly unreachable = new Set<number>();
   private electing = false;
   private electingSince = 0;
   /** Leader only: caught up and announced, so it may answer. */
@@ -133,7 +144,7 @@ export class Group {
       case "group.coordinator":
         return this.onCoordinator(Number(message.leader), Number(message.epoch));
       case "group.heartbeat":
-        return this.onHeartbeat(Number(message.from), Number(message.version));
+        return this.onHeartbeat(Number(message.from), Number(message.version), Number(message.lastEpoch ?? 0));
       case "group.ping":
         return this.onPing(Number(message.leader), Number(message.epoch));
       case "group.replicate":
@@ -233,7 +244,12 @@ export class Group {
       this.serving = false;
       this.followers.clear();
       // Catch up from the most advanced member: what the previous leader confirmed is there.
-      const best = replies.filter(([, r]) => r.ok === true && (r.version ?? 0) > this.store.version).sort(([, a], [, b]) => (b.version ?? 0) - (a.version ?? 0))[0];
+      let best: [Member, Reply] | undefined;
+      for (const reply of replies) {
+        const [, r] = reply;
+        const bar = best === undefined ? this.store : { lastEpoch: best[1].lastEpoch ?? 0, version: best[1].version ?? 0 };
+        if (r.ok === true && ahead(r, bar)) best = reply;
+      }
       if (best !== undefined) {
         try {
           await this.syncFrom(best[0]);
@@ -249,6 +265,13 @@ export class Group {
       const acks = await this.ask(members, "group.coordinator", { leader: this.id, epoch });
       if (this.leader !== this.id || this.store.epoch !== epoch) return; // a newer leader appeared meanwhile
       const superseded = Math.max(0, ...acks.map(([, r]) => (r.ok === false ? (r.epoch ?? 0) : 0)));
+      const aheadOfUs = acks.find(([, r]) => r.reason === "behind");
+      if (aheadOfUs !== undefined) {
+        // A member holds more than this leader did (it answered too late to be caught up from): take
+        // its state, then announce again so every member copies it.
+        if (!(await this.catchUpFrom(aheadOfUs[0]))) return;
+        continue;
+      }
       if (superseded > epoch) {
         // A member knows a newer epoch than this announcement's: elect again above it.
         this.store.raiseEpoch(superseded);
@@ -285,7 +308,7 @@ export class Group {
     if (epoch <= this.store.epoch) return { ok: false, reason: "epoch", epoch: this.store.epoch };
     this.store.raiseEpoch(epoch);
     if (this.leader === this.id) this.stepDown(`server ${leader} proposes epoch ${epoch}`);
-    return { ok: true, version: this.store.version, epoch };
+    return { ok: true, version: this.store.version, lastEpoch: this.store.lastEpoch, epoch };
   }
 
   private async onCoordinator(leader: number, epoch: number): Promise<Reply> {
@@ -295,9 +318,11 @@ export class Group {
     clearTimeout(this.waitingForLeader);
     this.waitingForLeader = undefined;
     const copied = await this.trySync(leader);
+    // The announcer is behind this server: it must catch up from here (it elects again and will).
+    if (copied === "behind") return { ok: false, reason: "behind", epoch: this.store.epoch, version: this.store.version, lastEpoch: this.store.lastEpoch };
     // A newer leader announced itself while this one's state was on its way: that one counts (the
     // announcer hears it was superseded and elects again, with a higher epoch, if it should lead).
-    if (!copied || this.store.epoch !== epoch) return { ok: false, reason: "superseded", epoch: this.store.epoch };
+    if (copied !== true || this.store.epoch !== epoch) return { ok: false, reason: "superseded", epoch: this.store.epoch };
     this.leader = leader;
     this.options.log.info(`Election completed. Group Leader: ${leader}`);
     return { ok: true, version: this.store.version };
@@ -338,7 +363,7 @@ export class Group {
     const member = this.members.get(leader);
     try {
       if (member === undefined) throw new Error("not a known member");
-      const reply = (await this.send(member, "group.heartbeat", { from: this.id, version: this.store.version }, this.timings.heartbeatTimeoutMs)) as Reply;
+      const reply = (await this.send(member, "group.heartbeat", { from: this.id, version: this.store.version, lastEpoch: this.store.lastEpoch }, this.timings.heartbeatTimeoutMs)) as Reply;
       if (this.leader !== leader) return;
       if (reply.leader !== leader) {
         // It answered, so it did not fail: it is between leaderships (its own election runs) or follows a newer one.
@@ -351,7 +376,7 @@ export class Group {
         return;
       }
       // Behind the leader (a write missed while it had dropped this follower): copy its state, which makes this a follower again.
-      if (reply.version !== this.store.version) await this.trySync(leader);
+      if (reply.version !== this.store.version || reply.lastEpoch !== this.store.lastEpoch) await this.trySync(leader);
     } catch (error) {
       if (this.leader !== leader || this.stopped) return;
       this.options.log.warn(`Heartbeat to group leader ${leader} failed (${(error as Error).message})`);
@@ -374,6 +399,7 @@ export class Group {
           const reply = (await this.send(member, "group.ping", { leader: this.id, epoch }, this.timings.heartbeatTimeoutMs)) as Reply;
           if (reply.ok !== false) {
             if (this.followers.has(member.id)) this.followers.set(member.id, performance.now());
+            this.unreachable.delete(member.id);
             return;
           }
           if ((reply.epoch ?? 0) > this.store.epoch) {
@@ -382,16 +408,22 @@ export class Group {
           } else split = true;
         } catch {
           this.followers.delete(member.id);
+          this.unreachable.add(member.id);
         }
       }),
     );
     if (split && this.leader === this.id) void this.elect(0);
   }
 
-  private onHeartbeat(from: number, version: number): Reply {
+  private onHeartbeat(from: number, version: number, lastEpoch: number): Reply {
     if (!this.isLeader) return { leader: this.leader };
+    if (ahead({ lastEpoch, version }, this.store)) {
+      // A follower holds more than this leader (which has not written yet in its epoch): take its state first.
+      const member = this.members.get(from);
+      if (member !== undefined) void this.catchUpFrom(member);
+    }
     if (version === this.store.version) this.followers.set(from, performance.now());
-    return { leader: this.id, epoch: this.store.epoch, version: this.store.version };
+    return { leader: this.id, epoch: this.store.epoch, version: this.store.version, lastEpoch: this.store.lastEpoch };
   }
 
   private onPing(leader: number, epoch: number): Reply {
@@ -419,19 +451,20 @@ export class Group {
   private async replicate(effect: Effect): Promise<void> {
     const epoch = this.store.epoch;
     const version = this.store.version + 1;
-    this.store.apply(effect, version);
+    this.store.apply(effect, version, epoch);
     // Every known member, not only those that acknowledged this leader: one that follows another
     // leader refuses (a newer epoch) or comes over (an older one), so two leaders that formed apart
     // can never both confirm writes while they reach each other. Only one that does not answer is
     // counted out, as a failed member.
-    const targets = [...this.members.values()];
+    const targets = [...this.members.values()].filter((m) => !this.unreachable.has(m.id));
     const replies = await Promise.all(
       targets.map(async (member) => {
         try {
           return (await this.send(member, "group.replicate", { leader: this.id, epoch, version, effect }, this.timings.heartbeatTimeoutMs)) as Reply;
         } catch {
-          // Not answering: not live. It is dropped, and copies the state when it is heard from again.
+          // Not answering: not live. It is left out of writes until a ping reaches it, and copies the state when it is heard from again.
           this.followers.delete(member.id);
+          this.unreachable.add(member.id);
           return { ok: true } as Reply;
         }
       }),
@@ -451,16 +484,19 @@ export class Group {
       this.store.raiseEpoch(epoch);
       if (this.leader === this.id) this.stepDown(`server ${leader} leads epoch ${epoch}`);
       this.leader = leader;
-      if (!(await this.trySync(leader)) || this.leader !== leader) return { ok: false, reason: "superseded", epoch: this.store.epoch };
+      const copied = await this.trySync(leader);
+      if (copied === "behind") return { ok: false, reason: "behind", epoch: this.store.epoch };
+      if (copied !== true || this.leader !== leader) return { ok: false, reason: "superseded", epoch: this.store.epoch };
       this.options.log.info(`Election completed. Group Leader: ${leader}`);
       return { ok: true };
     }
     if (version <= this.store.version) return { ok: true };
     if (version === this.store.version + 1) {
-      this.store.apply(effect, version);
+      this.store.apply(effect, version, epoch);
       return { ok: true };
     }
-    return (await this.trySync(leader)) ? { ok: true } : { ok: false, reason: "superseded", epoch: this.store.epoch };
+    const copied = await this.trySync(leader);
+    return copied === true ? { ok: true } : { ok: false, reason: copied === "behind" ? "behind" : "superseded", epoch: this.store.epoch };
   }
 
   /** Any server's state; the leader also counts the asker as a follower from this moment (its next writes reach it). */
@@ -469,13 +505,28 @@ export class Group {
     return this.store.snapshot();
   }
 
+  /** Leader: stops answering, copies a member that is ahead, answers again; false if it could not (then it does not lead). */
+  private async catchUpFrom(member: Member): Promise<boolean> {
+    const wasServing = this.serving;
+    this.serving = false;
+    try {
+      await this.syncFrom(member);
+      this.serving = wasServing;
+      return true;
+    } catch (error) {
+      this.options.log.warn(`Server ${this.id} could not catch up from ${member.id} (${(error as Error).message}); not leading`);
+      this.stepDown(`could not catch up from ${member.id}`);
+      return false;
+    }
+  }
+
   /** Copies the leader's state; false (not thrown) when that failed or came from an older leadership. */
-  private async trySync(leader: number): Promise<boolean> {
+  private async trySync(leader: number): Promise<boolean | "behind"> {
     try {
       await this.syncFrom(this.members.get(leader) ?? { id: leader, address: "" });
       return true;
-    } catch {
-      return false;
+    } catch (error) {
+      return error instanceof Behind ? "behind" : false;
     }
   }
 
@@ -485,6 +536,8 @@ export class Group {
     const snapshot = (await this.send(target, "group.sync", { from: this.id }, this.timings.heartbeatTimeoutMs * 2)) as Snapshot;
     // A snapshot from a leadership older than what this server knows now (it arrived late) is not copied.
     if (snapshot.epoch < this.store.epoch) throw new Error(`the state of server ${member.id} is from epoch ${snapshot.epoch}, older than ${this.store.epoch}`);
+    // Nor one behind this server's own: what it holds may have been confirmed; the leader must take it first.
+    if (ahead(this.store, snapshot)) throw new Behind(`server ${member.id} is behind this one`);
     this.store.restore(snapshot);
   }
 

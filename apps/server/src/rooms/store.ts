@@ -18,6 +18,8 @@ export type Effect = { kind: "put"; reservation: Reservation } | { kind: "delete
 export interface Snapshot {
   epoch: number;
   version: number;
+  /** The epoch of the leader that made the last applied effect: with the version, how far a replica is. */
+  lastEpoch: number;
   reservations: Reservation[];
 }
 
@@ -35,6 +37,7 @@ export class RoomStore {
   private readonly db: Database;
   private cachedVersion: number;
   private cachedEpoch: number;
+  private cachedLastEpoch: number;
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -45,6 +48,15 @@ export class RoomStore {
     this.db.run("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
     this.cachedVersion = this.meta("version");
     this.cachedEpoch = this.meta("epoch");
+    this.cachedLastEpoch = this.meta("lastEpoch");
+  }
+
+  /**
+   * The epoch of the last applied effect. Replicas compare (lastEpoch, version): a newer leader's
+   * writes win over an older leader's, whatever their count, as the log up-to-date rule of Raft.
+   */
+  get lastEpoch(): number {
+    return this.cachedLastEpoch;
   }
 
   get version(): number {
@@ -71,8 +83,8 @@ export class RoomStore {
     return this.db.query<Reservation, { room: string; slot: string; day: string }>("SELECT room, slot, day, client, key FROM reservations WHERE room = $room AND slot = $slot AND day = $day").get({ room, slot, day }) ?? undefined;
   }
 
-  /** Applies the effect numbered `version` (which must be the next one) in one transaction. */
-  apply(effect: Effect, version: number): void {
+  /** Applies the effect numbered `version` (which must be the next one), made by the leader of `epoch`, in one transaction. */
+  apply(effect: Effect, version: number, epoch = this.cachedEpoch): void {
     if (version !== this.cachedVersion + 1) throw new VersionGap(`effect ${version} does not follow version ${this.cachedVersion}`);
     this.db.transaction(() => {
       if (effect.kind === "put") {
@@ -81,13 +93,15 @@ export class RoomStore {
         this.db.query("DELETE FROM reservations WHERE room = $room AND slot = $slot AND day = $day").run({ room: effect.room, slot: effect.slot, day: effect.day });
       }
       this.setMeta("version", version);
+      this.setMeta("lastEpoch", epoch);
     })();
     this.cachedVersion = version;
+    this.cachedLastEpoch = epoch;
   }
 
   snapshot(): Snapshot {
     const reservations = this.db.query<Reservation, []>("SELECT room, slot, day, client, key FROM reservations ORDER BY rowid").all();
-    return { epoch: this.cachedEpoch, version: this.cachedVersion, reservations };
+    return { epoch: this.cachedEpoch, version: this.cachedVersion, lastEpoch: this.cachedLastEpoch, reservations };
   }
 
   /** Replaces everything with the leader's state (a replica catching up). */
@@ -97,9 +111,11 @@ export class RoomStore {
       const insert = this.db.query("INSERT INTO reservations (room, slot, day, client, key) VALUES ($room, $slot, $day, $client, $key)");
       for (const reservation of snapshot.reservations) insert.run(bindings(reservation));
       this.setMeta("version", snapshot.version);
+      this.setMeta("lastEpoch", snapshot.lastEpoch);
       if (snapshot.epoch > this.cachedEpoch) this.setMeta("epoch", snapshot.epoch);
     })();
     this.cachedVersion = snapshot.version;
+    this.cachedLastEpoch = snapshot.lastEpoch;
     this.cachedEpoch = Math.max(this.cachedEpoch, snapshot.epoch);
   }
 
