@@ -3,7 +3,7 @@
 // seen by another client; a slot is booked once; only its owner cancels it.
 import { expect, test } from "bun:test";
 import { Spawned, binary } from "@switchyard/testing";
-import { cleanUpAfterEach, fleetFor } from "./_support.ts";
+import { cleanUpAfterEach, fleetFor, logLines } from "./_support.ts";
 
 cleanUpAfterEach();
 
@@ -38,4 +38,12 @@ test("the seed's session: the same answers, from the servers or the cache exactl
   expect(owner).toContain("(From servers): Reservation cancelled\nNext command: (From servers): No room reservation found\n");
   expect(owner).toContain('unknown command "bogus"');
   expect(owner).toContain('unknown room "XX1"');
+});
+
+test("--no-rooms: the fleet balances without the group, and the rooms client says why it cannot book", async () => {
+  const fleet = await fleetFor(["--no-rooms"]);
+  expect(logLines(fleet, /Election completed/)).toEqual([]);
+  const out = await session(fleet.runDir, 107, ["rooms", "quit"]);
+  expect(out).toContain("(Error): ");
+  expect(out).toContain("--no-rooms");
 });

@@ -14,7 +14,8 @@ export interface ServerConfig extends LogOptions {
   /** The watchdog's control socket when supervised. */
   control: Address | undefined;
   /** The rooms group: this server's election id (its pid unless given), where members register, where its reservations live. */
-  group: { electionId: number; dir: string; dataFile: string; heartbeatTimeoutMs: number; join: string[] };
+  /** undefined with --no-rooms: this server answers sqrt and HTTP only. */
+  group: { electionId: number; dir: string; dataFile: string; heartbeatTimeoutMs: number; join: string[] } | undefined;
 }
 
 export interface ServerArgs {
@@ -31,6 +32,7 @@ export interface ServerArgs {
   "data-dir"?: string;
   "heartbeat-timeout-ms"?: string;
   join?: string;
+  rooms?: boolean;
 }
 
 /** Defaults: --name is "Server <id>"; --listen is server-<id>.sock in the run directory; no simulated work. */
@@ -45,7 +47,7 @@ export function resolveServerConfig(args: ServerArgs): ServerConfig {
     listen: args.listen ? parseAddressFlag("--listen", args.listen) : parseAddress(fleetSocket.server(resolveRunDir(args["run-dir"]), id)),
     workMs: args["work-ms"] === undefined ? 0 : parseMillis("--work-ms", args["work-ms"]),
     control: args.control ? parseAddressFlag("--control", args.control) : undefined,
-    group: {
+    group: args.rooms === false ? undefined : {
       electionId: args["election-id"] === undefined ? process.pid : parseInteger("--election-id", args["election-id"], 1, 0x7fff_ffff),
       dir: args["group-dir"] ?? join(resolveRunDir(args["run-dir"]), "group"),
       // Kept per server number, not per election id: a restarted server (new pid) finds its reservations again.

@@ -14,6 +14,7 @@ await runCli({
     listen: { type: "string", valueHint: "address", description: "Where to listen: unix:/path.sock or tcp://host:port (default <run-dir>/server-<id>.sock)" },
     "work-ms": { type: "string", valueHint: "ms", description: "Simulated work per request, without blocking other requests (default 0)" },
     control: { type: "string", valueHint: "address", description: "The watchdog's control socket (set by the watchdog)" },
+    rooms: { type: "boolean", default: true, description: "Run the room reservation service of seeds/004 (the group, its election and replication)", negativeDescription: "No room reservation service: square roots and HTTP only" },
     "election-id": { type: "string", valueHint: "n", description: "This server's id in the rooms group's elections: the highest leads (default: its pid)" },
     "group-dir": { type: "string", valueHint: "dir", description: "Where the rooms group's members register (default <run-dir>/group)" },
     "data-dir": { type: "string", valueHint: "dir", description: "Where reservations are kept (default $SWITCHYARD_DATA_DIR or ~/.local/state/switchyard)" },

@@ -33,7 +33,7 @@ export async function createServer(config: ServerConfig, log: Logger): Promise<S
     return Bun.sleep(config.workMs).then(() => body);
   };
 
-  let rooms: RoomsService;
+  let rooms: RoomsService | undefined;
   const listener = await listen({
     address: config.listen,
     role: "server",
@@ -41,24 +41,28 @@ export async function createServer(config: ServerConfig, log: Logger): Promise<S
     handle(request) {
       if (request.op === "sqrt") return sqrt(request);
       if (request.op === "http") return http(request);
-      if (request.op === "rooms") return rooms.handle(request.body);
-      if (request.op.startsWith("group.")) return rooms.onGroupMessage(request.op, request.body);
-      throw new RequestError("unknown_op", `unknown operation "${request.op}" (this server answers: sqrt, http, rooms)`);
+      if (rooms !== undefined && request.op === "rooms") return rooms.handle(request.body);
+      if (rooms !== undefined && request.op.startsWith("group.")) return rooms.onGroupMessage(request.op, request.body);
+      if (request.op === "rooms") throw new RequestError("unknown_op", "this server does not run the room reservation service (it, or its fleet, was started with --no-rooms)");
+      throw new RequestError("unknown_op", `unknown operation "${request.op}" (this server answers: sqrt, http${rooms === undefined ? "" : ", rooms"})`);
     },
     onProblem: (text) => log.warn(text),
   });
 
   // Joined only once it listens: a member the others can find must be one they can reach.
-  rooms = startRoomsService({
-    serverId: config.id,
-    electionId: config.group.electionId,
-    address: formatAddress(config.listen),
-    groupDir: config.group.dir,
-    dataFile: config.group.dataFile,
-    heartbeatTimeoutMs: config.group.heartbeatTimeoutMs,
-    join: config.group.join,
-    log,
-  });
+  const group = config.group;
+  if (group !== undefined) {
+    rooms = startRoomsService({
+      serverId: config.id,
+      electionId: group.electionId,
+      address: formatAddress(config.listen),
+      groupDir: group.dir,
+      dataFile: group.dataFile,
+      heartbeatTimeoutMs: group.heartbeatTimeoutMs,
+      join: group.join,
+      log,
+    });
+  }
 
   return {
     listener,
@@ -68,7 +72,7 @@ export async function createServer(config: ServerConfig, log: Logger): Promise<S
         log.warn(`${listener.stats().inflight} requests still in flight after ${timeoutMs} ms; closing anyway`);
       }
       listener.close();
-      rooms.close();
+      rooms?.close();
     },
   };
 }

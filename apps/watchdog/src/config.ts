@@ -36,6 +36,8 @@ export interface WatchdogConfig extends LogOptions, Tuning {
   configFile?: string;
   /** --data-dir for every server (their reservations); undefined: theirs ($SWITCHYARD_DATA_DIR, else ~/.local/state/switchyard). */
   dataDir?: string;
+  /** --no-rooms: the servers run without the room reservation service. */
+  rooms: boolean;
 }
 
 export interface WatchdogArgs extends TuningArgs {
@@ -60,6 +62,7 @@ export interface WatchdogArgs extends TuningArgs {
   "log-format"?: string;
   config?: string;
   "data-dir"?: string;
+  rooms?: boolean;
 }
 
 /** A compiled binary runs from /$bunfs/; its siblings are next to the executable. From source, the working directory. */
@@ -93,6 +96,7 @@ export function resolveWatchdogConfig(args: WatchdogArgs): WatchdogConfig {
     httpKey: args["http-key"] === undefined ? undefined : (parseHttpKey("--http-key", args["http-key"]), args["http-key"]),
     configFile: args.config === undefined ? undefined : resolve(args.config),
     dataDir: args["data-dir"] === undefined ? undefined : resolve(args["data-dir"]),
+    rooms: args.rooms !== false,
     ...resolveTuning(args),
     ...resolveLogOptions(args),
   };

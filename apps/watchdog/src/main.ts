@@ -12,6 +12,7 @@ await runCli({
     proxies: { type: "string", valueHint: "n", description: "Reverse proxies, 0 to 64; 0: the load balancer routes to the servers itself (default 2)" },
     servers: { type: "string", valueHint: "n", description: "Servers under each reverse proxy (all servers with --proxies 0); may be 0 (default 3)" },
     "work-ms": { type: "string", valueHint: "ms", description: "Simulated work per request on every server (default 0)" },
+    rooms: { type: "boolean", default: true, description: "Every server also runs the room reservation service of seeds/004 (./client ID --rooms)", negativeDescription: "Servers answer square roots and HTTP only: no rooms group, no heartbeats between them" },
     "data-dir": { type: "string", valueHint: "dir", description: "Where every server keeps the rooms reservations (default $SWITCHYARD_DATA_DIR, else ~/.local/state/switchyard)" },
     "bin-dir": { type: "string", valueHint: "dir", description: "Where the other binaries are (default: next to the watchdog)" },
     "ready-timeout-ms": { type: "string", valueHint: "ms", description: "A child not ready by then is killed and restarted (default 10000)" },

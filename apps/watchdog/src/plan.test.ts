@@ -25,6 +25,7 @@ const config: WatchdogConfig = {
   httpKey: undefined,
   health: DEFAULT_HEALTH,
   limits: { maxInflight: 0, maxQueue: 1024 },
+  rooms: true,
 };
 
 /** The initial fleet as the watchdog starts it: its servers, then the routers, whose upstreams are the fleet's members. */
@@ -110,13 +111,19 @@ test("the HTTP address as a URL, IPv6 hosts bracketed", () => {
   expect(flag(argsOf(planFleet({ ...config, httpPort: null }), "Load Balancer"), "--http-port")).toBe("off");
 });
 
-test("every child gets the control socket and the log settings; servers get --work-ms only when set", () => {
+test("every child gets the control socket, the fleet's run directory and the log settings; servers get --work-ms only when set", () => {
   for (const child of planFleet({ ...config, workMs: 20, logLevel: "warn" })) {
     expect(child.args()).toContain("unix:/run/sy/watchdog.sock");
+    expect(flag(child.args(), "--run-dir")).toBe("/run/sy");
     expect(child.args().join(" ")).toContain("--log-level warn");
     expect(child.args().includes("--work-ms")).toBe(child.tier === "server");
   }
   expect(planFleet(config).some((c) => c.args().includes("--work-ms"))).toBe(false);
+});
+
+test("servers run the rooms group unless the fleet was started with --no-rooms", () => {
+  expect(planFleet(config).some((c) => c.args().includes("--no-rooms"))).toBe(false);
+  for (const child of planFleet({ ...config, rooms: false })) expect(child.args().includes("--no-rooms")).toBe(child.tier === "server");
 });
 
 test("dependencies start first: servers, then proxies, then the load balancer", () => {

@@ -42,7 +42,8 @@ export function httpUrl(config: Pick<WatchdogConfig, "httpHost" | "httpPort">): 
 
 function commonFlags(config: WatchdogConfig): string[] {
   const file = config.configFile === undefined ? [] : ["--config", config.configFile];
-  return ["--control", fleetSocket.watchdog(config.runDir), "--log-level", config.logLevel, "--log-format", config.logFormat, ...file];
+  // --run-dir: what a child keeps beside its socket (the rooms group's registry) belongs to this fleet, not the default run directory.
+  return ["--control", fleetSocket.watchdog(config.runDir), "--run-dir", config.runDir, "--log-level", config.logLevel, "--log-format", config.logFormat, ...file];
 }
 
 /** What the load balancer and the proxies share beyond tuning: the request budget. */
@@ -60,6 +61,7 @@ export function serverSpec(config: WatchdogConfig, slot: Pick<ServerSlot, "n" | 
   const address = serverAddress(config, slot.n);
   const work = config.workMs > 0 ? ["--work-ms", String(config.workMs)] : [];
   if (config.dataDir !== undefined) work.push("--data-dir", config.dataDir);
+  if (!config.rooms) work.push("--no-rooms");
   const args = ["--id", String(slot.n), "--name", slot.name, "--listen", address, ...work, ...commonFlags(config)];
   return { tier: "server", label: `Server #${slot.n}`, role: "server", id: slot.n, binary: join(config.binDir, "server"), args: () => args };
 }

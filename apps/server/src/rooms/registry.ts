@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Member } from "./group.ts";
 
@@ -6,8 +6,10 @@ import type { Member } from "./group.ts";
  * Group discovery through a shared directory: each server writes a file named after its election
  * id holding its address, and reads the others'. On one machine the run directory is shared by
  * every server of a fleet (and by one started by hand with the same --run-dir); across hosts, any
- * directory they share (NFS) works the same. A crashed server's file stays behind: it is only a
- * member that does not answer, which elections and heartbeats already handle.
+ * directory they share (NFS) works the same. A crashed server's file stays behind: a member whose
+ * Unix socket is gone is certainly dead (members register only once they listen) and its entry is
+ * removed when seen; one on TCP is only a member that does not answer, which elections and
+ * heartbeats already handle.
  */
 export class GroupRegistry {
   constructor(
@@ -43,8 +45,10 @@ export class GroupRegistry {
     for (const name of names) {
       if (!/^\d+$/.test(name) || Number(name) === this.self.id) continue;
       try {
-        const address = readFileSync(join(this.dir, name), "utf8").trim();
-        if (address !== "") members.push({ id: Number(name), address });
+        const file = join(this.dir, name);
+        const address = readFileSync(file, "utf8").trim();
+        if (address.startsWith("unix:") && !existsSync(address.slice("unix:".length))) rmSync(file, { force: true });
+        else if (address !== "") members.push({ id: Number(name), address });
       } catch {
         // Gone meanwhile.
       }
