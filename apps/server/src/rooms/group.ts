@@ -69,6 +69,8 @@ export class Group {
   private readonly followers = new Map<number, number>();
   /** Leader only: members that did not answer a write or a ping; left out of writes until a ping reaches them. */
   private readonly unreachable = new Set<number>();
+  /** Leader only: until when it may answer reads without asking its followers (see confirmLeadership). */
+  private leaseUntil = 0;
   private electing = false;
   private electingSince = 0;
   /** Leader only: caught up and announced, so it may answer. */
@@ -96,8 +98,8 @@ export class Group {
 
   start(): void {
     this.options.log.info(`Server ${this.id} started`);
-    void this.elect(0);
-    this.timer = setInterval(() => void this.tick(), this.timings.heartbeatMs);
+    this.elect(0);
+    this.timer = setInterval(() => this.background(() => this.tick()), this.timings.heartbeatMs);
   }
 
   stop(): void {
@@ -177,7 +179,7 @@ export class Group {
     const known = this.members.size;
     for (const member of members) if (member.id !== this.id && Number.isSafeInteger(member.id) && member.id > 0) this.members.set(member.id, member);
     // As for a member found in the registry: a leader holds an election, so the highest leads them all.
-    if (elect && this.members.size > known && this.leader === this.id && !this.stopped) void this.elect(0);
+    if (elect && this.members.size > known && this.leader === this.id && !this.stopped) this.elect(0);
   }
 
   // --- elections -------------------------------------------------------------------------------
@@ -187,8 +189,20 @@ export class Group {
     return [...this.members.values()];
   }
 
+  /** Runs work of the group's own (an election, a heartbeat) in the background: a failure is logged, never thrown; none counts once stopped. */
+  private background(task: () => Promise<unknown>): void {
+    task().catch((error: unknown) => {
+      if (!this.stopped) this.options.log.warn(`Server ${this.id}: ${(error as Error).message}`);
+    });
+  }
+
+  /** Starts the bully election in the background (see runElection). */
+  private elect(initiator: number): void {
+    this.background(() => this.runElection(initiator));
+  }
+
   /** The bully election: the higher servers are asked; if none answers, this one leads. */
-  private async elect(initiator: number): Promise<void> {
+  private async runElection(initiator: number): Promise<void> {
     if (this.stopped) return;
     if (this.electing) {
       // Every wait inside an election is bounded; one that still runs after this long is stuck somewhere: start over.
@@ -221,7 +235,7 @@ export class Group {
     this.leader = undefined;
     this.waitingForLeader = setTimeout(() => {
       this.waitingForLeader = undefined;
-      if (this.leader === undefined || this.leader === before) void this.elect(0);
+      if (this.leader === undefined || this.leader === before) this.elect(0);
     }, this.timings.electionTimeoutMs * 4);
   }
 
@@ -276,7 +290,7 @@ export class Group {
         // A member knows a newer epoch than this announcement's: elect again above it.
         this.store.raiseEpoch(superseded);
         this.leader = undefined;
-        setTimeout(() => void this.elect(0), this.timings.electionTimeoutMs);
+        setTimeout(() => this.elect(0), this.timings.electionTimeoutMs);
         return;
       }
       for (const [member, reply] of acks) if (reply.ok === true) this.followers.set(member.id, performance.now());
@@ -296,13 +310,13 @@ export class Group {
     }
     // The seed's line, even when this server's own election is already under way.
     if (this.electing) this.options.log.info(`${this.id} is running an election initiated by ${from}`);
-    else void this.elect(from);
+    else this.elect(from);
     return { ok: true };
   }
 
   private onPropose(leader: number, epoch: number): Reply {
     if (leader < this.id && !this.stopped) {
-      void this.elect(leader);
+      this.elect(leader);
       return { ok: false, reason: "higher", epoch: this.store.epoch };
     }
     if (epoch <= this.store.epoch) return { ok: false, reason: "epoch", epoch: this.store.epoch };
@@ -340,7 +354,7 @@ export class Group {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     if (this.electing) {
-      if (this.leader === undefined && performance.now() - this.electingSince >= this.timings.electionTimeoutMs * 20) void this.elect(0);
+      if (this.leader === undefined && performance.now() - this.electingSince >= this.timings.electionTimeoutMs * 20) this.elect(0);
       return;
     }
     // A leader that discovers a new member holds an election: servers that started at the same
@@ -348,16 +362,16 @@ export class Group {
     const known = this.members.size;
     this.refresh();
     if (this.members.size > known && this.leader === this.id) {
-      void this.elect(0);
+      this.elect(0);
       return;
     }
     const leader = this.leader;
     if (leader === this.id) {
-      if (this.serving) await this.pingFollowers();
+      if (this.serving) await this.pingFollowers("reachable");
       return;
     }
     if (leader === undefined) {
-      if (this.waitingForLeader === undefined) void this.elect(0);
+      if (this.waitingForLeader === undefined) this.elect(0);
       return;
     }
     const member = this.members.get(leader);
@@ -371,7 +385,7 @@ export class Group {
         else {
           this.options.log.info(`Group leader ${leader} now follows ${reply.leader}`);
           this.leader = undefined;
-          void this.elect(0);
+          this.elect(0);
         }
         return;
       }
@@ -381,7 +395,7 @@ export class Group {
       if (this.leader !== leader || this.stopped) return;
       this.options.log.warn(`Heartbeat to group leader ${leader} failed (${(error as Error).message})`);
       this.leader = undefined;
-      void this.elect(0);
+      this.elect(0);
     }
   }
 
@@ -389,12 +403,15 @@ export class Group {
    * The leader's side, to every known member: followers that stopped answering are dropped; one
    * that knows a newer epoch makes it step down; one that follows another leader (two groups that
    * formed apart, as servers started at one moment) makes it hold an election, which unites them.
+   * Waits for the members not counted out ("reachable"), or for every one ("all"); true when it
+   * still leads and none of them follows another leader, which renews its read lease.
    */
-  private async pingFollowers(): Promise<void> {
+  private async pingFollowers(waitFor: "reachable" | "all"): Promise<boolean> {
+    const started = performance.now();
     const epoch = this.store.epoch;
     let split = false;
-    await Promise.all(
-      [...this.members.values()].map(async (member) => {
+    const pings = [...this.members.values()].map((member) => {
+      const ping = (async () => {
         try {
           const reply = (await this.send(member, "group.ping", { leader: this.id, epoch }, this.timings.heartbeatTimeoutMs)) as Reply;
           if (reply.ok !== false) {
@@ -410,9 +427,17 @@ export class Group {
           this.followers.delete(member.id);
           this.unreachable.add(member.id);
         }
-      }),
-    );
-    if (split && this.leader === this.id) void this.elect(0);
+      })();
+      // One counted out is still pinged (it is let back in when it answers), but not waited for.
+      return waitFor === "all" || !this.unreachable.has(member.id) ? ping : undefined;
+    });
+    await Promise.all(pings);
+    if (split && this.leader === this.id) this.elect(0);
+    if (split || !this.isLeader || this.store.epoch !== epoch) return false;
+    // Followers elect another leader only after a heartbeat went unanswered for a whole timeout,
+    // so for half of one after this round began none of them can have done so: reads are current.
+    this.leaseUntil = started + this.timings.heartbeatTimeoutMs / 2;
+    return true;
   }
 
   private onHeartbeat(from: number, version: number, lastEpoch: number): Reply {
@@ -420,7 +445,7 @@ export class Group {
     if (ahead({ lastEpoch, version }, this.store)) {
       // A follower holds more than this leader (which has not written yet in its epoch): take its state first.
       const member = this.members.get(from);
-      if (member !== undefined) void this.catchUpFrom(member);
+      if (member !== undefined) this.background(() => this.catchUpFrom(member));
     }
     if (version === this.store.version) this.followers.set(from, performance.now());
     return { leader: this.id, epoch: this.store.epoch, version: this.store.version, lastEpoch: this.store.lastEpoch };
@@ -438,6 +463,11 @@ export class Group {
     // One decision at a time, in order: each sees the writes before it.
     const run = async (): Promise<RoomsAnswer> => {
       if (!this.isLeader) throw new RequestError("not_leader", `server ${this.id} is not the group leader`);
+      // A read is answered only while the lease holds: a leader that was paused (SIGSTOP) past it
+      // asks its followers first, and learns that it was replaced instead of answering from an old state.
+      if (command.cmd === "check" && performance.now() >= this.leaseUntil && !(await this.pingFollowers("reachable"))) {
+        throw new RequestError("not_leader", `server ${this.id} is no longer the group leader`);
+      }
       const decision = decide(this.store, command, client, key);
       if (decision.effect === undefined) return { lines: decision.lines, version: this.store.version };
       await this.replicate(decision.effect);
@@ -457,6 +487,7 @@ export class Group {
     // can never both confirm writes while they reach each other. Only one that does not answer is
     // counted out, as a failed member.
     const targets = [...this.members.values()].filter((m) => !this.unreachable.has(m.id));
+    let countedOut = false;
     const replies = await Promise.all(
       targets.map(async (member) => {
         try {
@@ -465,6 +496,7 @@ export class Group {
           // Not answering: not live. It is left out of writes until a ping reaches it, and copies the state when it is heard from again.
           this.followers.delete(member.id);
           this.unreachable.add(member.id);
+          countedOut = true;
           return { ok: true } as Reply;
         }
       }),
@@ -473,6 +505,13 @@ export class Group {
     if (newer > epoch || replies.some((r) => r.ok === false)) {
       this.store.raiseEpoch(newer);
       this.stepDown(`a follower refused epoch ${epoch} (it knows ${newer})`);
+      throw new RequestError("unavailable", `server ${this.id} is no longer the group leader; the write was not confirmed, retry`);
+    }
+    // A member counted out by a timeout may instead be one that moved on while this leader was
+    // paused: its refusal, waiting in the socket, loses the race to the timer that expired during
+    // the pause. Before confirming without it, every member is asked again, afresh.
+    if (countedOut && !(await this.pingFollowers("all"))) {
+      if (this.leader === this.id) this.stepDown("it could not confirm that it still leads");
       throw new RequestError("unavailable", `server ${this.id} is no longer the group leader; the write was not confirmed, retry`);
     }
   }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseCommand, validateCommand } from "@switchyard/rooms";
 import { decide } from "./decide.ts";
-import { RoomStore, VersionGap } from "./store.ts";
+import { ANSWERS_KEPT, RoomStore, VersionGap } from "./store.ts";
 
 describe("commands", () => {
   test("the seed's commands parse; anything else says what is wrong", () => {
@@ -43,7 +43,7 @@ describe("the store and the decisions", () => {
       expect(first.lines).toEqual(["Reservation confirmed"]);
       store.apply(first.effect!, 1);
       expect(decide(store, reserve, 7, "7:1")).toEqual({ lines: ["Reservation confirmed"] });
-      expect(decide(store, reserve, 8, "8:1")).toEqual({ lines: ["ME4326 is already reserved at 8:30-9:30 on Friday"] });
+      expect(decide(store, reserve, 8, "8:1")).toEqual({ lines: ["ME4326 is already reserved at 8:30-9:30 on Friday"], effect: { kind: "none", answered: { key: "8:1", lines: ["ME4326 is already reserved at 8:30-9:30 on Friday"] } } });
       expect(decide(store, { cmd: "check", room: "ME4326" }, 9, "9:1").lines).toEqual(["ME4326 8:30-9:30 Friday"]);
       expect(decide(store, { cmd: "check", room: "SA318" }, 9, "9:2").lines).toEqual(["No room reservation found"]);
     });
@@ -53,11 +53,48 @@ describe("the store and the decisions", () => {
     withStore((store) => {
       store.apply(decide(store, reserve, 7, "7:1").effect!, 1);
       const cancel = { ...reserve, cmd: "cancel" } as const;
-      expect(decide(store, cancel, 8, "8:1")).toEqual({ lines: ["Only the client that reserved ME4326 at 8:30-9:30 on Friday can cancel it"] });
+      expect(decide(store, cancel, 8, "8:1").lines).toEqual(["Only the client that reserved ME4326 at 8:30-9:30 on Friday can cancel it"]);
       const mine = decide(store, cancel, 7, "7:2");
       expect(mine.lines).toEqual(["Reservation cancelled"]);
       store.apply(mine.effect!, 2);
       expect(decide(store, cancel, 7, "7:3").lines).toEqual(["No reservation of ME4326 at 8:30-9:30 on Friday to cancel"]);
+    });
+  });
+
+  test("a request repeated late (stuck in a paused server) gets its first answer and changes nothing, even after the slot changed hands", () => {
+    withStore((store) => {
+      const cancel = { ...reserve, cmd: "cancel" } as const;
+      let version = 0;
+      const run = (command: typeof reserve | typeof cancel, client: number, key: string) => {
+        const decision = decide(store, command, client, key);
+        if (decision.effect !== undefined) store.apply(decision.effect, ++version);
+        return decision.lines;
+      };
+      expect(run(reserve, 7, "7:1")).toEqual(["Reservation confirmed"]);
+      expect(run(reserve, 8, "8:1")).toEqual(["ME4326 is already reserved at 8:30-9:30 on Friday"]);
+      expect(run(cancel, 7, "7:2")).toEqual(["Reservation cancelled"]);
+      // The late copies: 7's first reserve does not book again, 8's refusal stays a refusal.
+      expect(run(reserve, 7, "7:1")).toEqual(["Reservation confirmed"]);
+      expect(run(reserve, 8, "8:1")).toEqual(["ME4326 is already reserved at 8:30-9:30 on Friday"]);
+      expect(store.check("ME4326")).toEqual([]);
+      expect(run(reserve, 7, "7:3")).toEqual(["Reservation confirmed"]);
+      // A late copy of the cancel does not cancel the new booking.
+      expect(run(cancel, 7, "7:2")).toEqual(["Reservation cancelled"]);
+      expect(store.check("ME4326").map((r) => r.key)).toEqual(["7:3"]);
+      // The kept answers travel with a snapshot.
+      const replica = new RoomStore(":memory:");
+      replica.restore(store.snapshot());
+      expect(replica.answered("8:1")).toEqual(["ME4326 is already reserved at 8:30-9:30 on Friday"]);
+      replica.close();
+    });
+  });
+
+  test("only the latest ANSWERS_KEPT answers are kept", () => {
+    withStore((store) => {
+      store.apply({ kind: "none", answered: { key: "old", lines: ["x"] } }, 1);
+      store.restore({ ...store.snapshot(), version: ANSWERS_KEPT });
+      store.apply({ kind: "none", answered: { key: "new", lines: ["y"] } }, ANSWERS_KEPT + 1);
+      expect([store.answered("old"), store.answered("new")]).toEqual([undefined, ["y"]]);
     });
   });
 

@@ -12,8 +12,20 @@ export interface Reservation {
   key: string;
 }
 
-/** A change to the reservations, as the leader decided it: what every replica applies, in version order. */
-export type Effect = { kind: "put"; reservation: Reservation } | { kind: "delete"; room: string; slot: string; day: string };
+/** The answer a write request got, kept under its idempotency key: a repeat of the request gets it again and changes nothing. */
+export interface Answered {
+  key: string;
+  lines: string[];
+}
+
+/**
+ * What the leader decided for a write request: the change to the reservations ("none" for a
+ * refusal) and the answer; every replica applies it, in version order.
+ */
+export type Effect = ({ kind: "put"; reservation: Reservation } | { kind: "delete"; room: string; slot: string; day: string } | { kind: "none" }) & { answered?: Answered };
+
+/** How many of the latest write requests' answers are kept: a repeat older than that (a request stuck that long) is decided afresh. */
+export const ANSWERS_KEPT = 10_000;
 
 export interface Snapshot {
   epoch: number;
@@ -21,6 +33,8 @@ export interface Snapshot {
   /** The epoch of the leader that made the last applied effect: with the version, how far a replica is. */
   lastEpoch: number;
   reservations: Reservation[];
+  /** The answers kept under their requests' keys, with the version that wrote each. */
+  answered: Array<Answered & { version: number }>;
 }
 
 /** A replica asked to apply an effect that does not follow its version: it must catch up first. */
@@ -45,6 +59,7 @@ export class RoomStore {
     this.db.run("PRAGMA journal_mode = WAL");
     this.db.run("PRAGMA synchronous = NORMAL");
     this.db.run("CREATE TABLE IF NOT EXISTS reservations (room TEXT NOT NULL, slot TEXT NOT NULL, day TEXT NOT NULL, client INTEGER NOT NULL, key TEXT NOT NULL, PRIMARY KEY (room, slot, day))");
+    this.db.run("CREATE TABLE IF NOT EXISTS answered (key TEXT PRIMARY KEY, version INTEGER NOT NULL, lines TEXT NOT NULL)");
     this.db.run("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
     this.cachedVersion = this.meta("version");
     this.cachedEpoch = this.meta("epoch");
@@ -83,14 +98,24 @@ export class RoomStore {
     return this.db.query<Reservation, { room: string; slot: string; day: string }>("SELECT room, slot, day, client, key FROM reservations WHERE room = $room AND slot = $slot AND day = $day").get({ room, slot, day }) ?? undefined;
   }
 
+  /** The answer the write request with this idempotency key got, if it was decided (and is among the latest ANSWERS_KEPT). */
+  answered(key: string): string[] | undefined {
+    const row = this.db.query<{ lines: string }, { key: string }>("SELECT lines FROM answered WHERE key = $key").get({ key });
+    return row === null ? undefined : (JSON.parse(row.lines) as string[]);
+  }
+
   /** Applies the effect numbered `version` (which must be the next one), made by the leader of `epoch`, in one transaction. */
   apply(effect: Effect, version: number, epoch = this.cachedEpoch): void {
     if (version !== this.cachedVersion + 1) throw new VersionGap(`effect ${version} does not follow version ${this.cachedVersion}`);
     this.db.transaction(() => {
       if (effect.kind === "put") {
         this.db.query("INSERT OR REPLACE INTO reservations (room, slot, day, client, key) VALUES ($room, $slot, $day, $client, $key)").run(bindings(effect.reservation));
-      } else {
+      } else if (effect.kind === "delete") {
         this.db.query("DELETE FROM reservations WHERE room = $room AND slot = $slot AND day = $day").run({ room: effect.room, slot: effect.slot, day: effect.day });
+      }
+      if (effect.answered !== undefined) {
+        this.db.query("INSERT OR REPLACE INTO answered (key, version, lines) VALUES ($key, $version, $lines)").run({ key: effect.answered.key, version, lines: JSON.stringify(effect.answered.lines) });
+        this.db.query("DELETE FROM answered WHERE version <= $oldest").run({ oldest: version - ANSWERS_KEPT });
       }
       this.setMeta("version", version);
       this.setMeta("lastEpoch", epoch);
@@ -101,7 +126,11 @@ export class RoomStore {
 
   snapshot(): Snapshot {
     const reservations = this.db.query<Reservation, []>("SELECT room, slot, day, client, key FROM reservations ORDER BY rowid").all();
-    return { epoch: this.cachedEpoch, version: this.cachedVersion, lastEpoch: this.cachedLastEpoch, reservations };
+    const answered = this.db
+      .query<{ key: string; version: number; lines: string }, []>("SELECT key, version, lines FROM answered ORDER BY version")
+      .all()
+      .map((row) => ({ key: row.key, version: row.version, lines: JSON.parse(row.lines) as string[] }));
+    return { epoch: this.cachedEpoch, version: this.cachedVersion, lastEpoch: this.cachedLastEpoch, reservations, answered };
   }
 
   /** Replaces everything with the leader's state (a replica catching up). */
@@ -110,6 +139,9 @@ export class RoomStore {
       this.db.run("DELETE FROM reservations");
       const insert = this.db.query("INSERT INTO reservations (room, slot, day, client, key) VALUES ($room, $slot, $day, $client, $key)");
       for (const reservation of snapshot.reservations) insert.run(bindings(reservation));
+      this.db.run("DELETE FROM answered");
+      const answer = this.db.query("INSERT INTO answered (key, version, lines) VALUES ($key, $version, $lines)");
+      for (const a of snapshot.answered ?? []) answer.run({ key: a.key, version: a.version, lines: JSON.stringify(a.lines) });
       this.setMeta("version", snapshot.version);
       this.setMeta("lastEpoch", snapshot.lastEpoch);
       if (snapshot.epoch > this.cachedEpoch) this.setMeta("epoch", snapshot.epoch);
