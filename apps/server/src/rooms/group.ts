@@ -294,6 +294,10 @@ export class Group {
         return;
       }
       for (const [member, reply] of acks) if (reply.ok === true) this.followers.set(member.id, performance.now());
+      // A member that did not answer the announcement (the hung former leader, say) is left out of
+      // writes from the start, as one that failed a write would be, until a ping reaches it.
+      this.unreachable.clear();
+      for (const member of members) if (!acks.some(([m]) => m.id === member.id)) this.unreachable.add(member.id);
       this.serving = true;
       this.options.log.info(`Election completed. Group Leader: ${this.id}`);
       return;
@@ -406,14 +410,14 @@ export class Group {
    * Waits for the members not counted out ("reachable"), or for every one ("all"); true when it
    * still leads and none of them follows another leader, which renews its read lease.
    */
-  private async pingFollowers(waitFor: "reachable" | "all"): Promise<boolean> {
+  private async pingFollowers(waitFor: "reachable" | "all", timeoutMs = this.timings.heartbeatTimeoutMs): Promise<boolean> {
     const started = performance.now();
     const epoch = this.store.epoch;
     let split = false;
     const pings = [...this.members.values()].map((member) => {
       const ping = (async () => {
         try {
-          const reply = (await this.send(member, "group.ping", { leader: this.id, epoch }, this.timings.heartbeatTimeoutMs)) as Reply;
+          const reply = (await this.send(member, "group.ping", { leader: this.id, epoch }, timeoutMs)) as Reply;
           if (reply.ok !== false) {
             if (this.followers.has(member.id)) this.followers.set(member.id, performance.now());
             this.unreachable.delete(member.id);
@@ -509,8 +513,9 @@ export class Group {
     }
     // A member counted out by a timeout may instead be one that moved on while this leader was
     // paused: its refusal, waiting in the socket, loses the race to the timer that expired during
-    // the pause. Before confirming without it, every member is asked again, afresh.
-    if (countedOut && !(await this.pingFollowers("all"))) {
+    // the pause. Before confirming without it, every member is asked again, afresh (a live one
+    // answers well within an election timeout; a hung one costs that much once).
+    if (countedOut && !(await this.pingFollowers("all", this.timings.electionTimeoutMs))) {
       if (this.leader === this.id) this.stepDown("it could not confirm that it still leads");
       throw new RequestError("unavailable", `server ${this.id} is no longer the group leader; the write was not confirmed, retry`);
     }
