@@ -47,3 +47,29 @@ test("--no-rooms: the fleet balances without the group, and the rooms client say
   expect(out).toContain("(Error): ");
   expect(out).toContain("--no-rooms");
 });
+
+test("the staleness bound: another client's reservation is seen from the cache no longer than --cache-ttl-ms", async () => {
+  const fleet = await fleetFor();
+  const ttlMs = 1000;
+  const watcher = new Spawned([binary("client"), "107", "--rooms", "--cache-ttl-ms", String(ttlMs), "--run-dir", fleet.runDir], { stdin: "pipe" });
+  const ask = async (line: string, times: number) => {
+    watcher.write(`${line}\n`);
+    await watcher.waitForText("Next command: ", 30_000, times + 1);
+  };
+  await watcher.waitForText("Next command: ");
+  await ask("check SA412", 1);
+  const cachedAt = performance.now();
+  await session(fleet.runDir, 108, ["reserve SA412 19:30-21:00 Monday", "quit"]);
+  await ask("check SA412", 2);
+  const staleFor = performance.now() - cachedAt;
+  // Within the TTL the old answer may still be shown; once it has passed, never.
+  await Bun.sleep(Math.max(0, ttlMs - staleFor) + 50);
+  await ask("check SA412", 3);
+  watcher.write("quit\n");
+  watcher.endInput();
+  expect(await watcher.exited(30_000)).toBe(0);
+  const answers = watcher.stdoutText.split("Next command: ").slice(1, 4);
+  expect(answers[0]).toBe("(From servers): No room reservation found\n");
+  if (staleFor < ttlMs) expect(answers[1]).toBe("(From cache): No room reservation found\n");
+  expect(answers[2]).toBe("(From servers): SA412 19:30-21:00 Monday\n");
+});
