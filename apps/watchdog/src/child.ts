@@ -54,6 +54,7 @@ export class SupervisedChild {
   private stopped: Promise<void> | null = null;
   private fatal: string | null = null;
   private readyData: Record<string, unknown> = {};
+  private spawnedAt: number | null = null;
   private readonly onLifecycle: ChildOptions["onLifecycle"];
   private readonly onFatal: ChildOptions["onFatal"];
 
@@ -91,6 +92,10 @@ export class SupervisedChild {
   /** Why it was given up on ("exit code 78 before it was ever ready"), or null. */
   get failure(): string | null {
     return this.fatal;
+  }
+  /** Seconds since the running process was spawned; null while it is not running. */
+  get uptimeSeconds(): number | null {
+    return this.runningPid === null || this.spawnedAt === null ? null : (Date.now() - this.spawnedAt) / 1000;
   }
   /** What it said in its last `ready`: its pid, where it listens, the load balancer its HTTP URL. */
   get readyInfo(): Readonly<Record<string, unknown>> {
@@ -184,6 +189,7 @@ export class SupervisedChild {
       return;
     }
     this.proc = proc;
+    this.spawnedAt = Date.now();
     const relayed = Promise.allSettled([relayLines(proc.stdout, 1), relayLines(proc.stderr, 2)]);
     // The last lines are normally out as soon as the pipes close; never wait long for them.
     this.ended = proc.exited.then(

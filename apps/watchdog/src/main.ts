@@ -1,6 +1,7 @@
-import { POLICY_NAMES, commonArgs, ensureRunDir, tuningArgs, runCli } from "@switchyard/cli";
-import { createLogger } from "@switchyard/log";
+import { CliError, POLICY_NAMES, commonArgs, ensureRunDir, resolveRunDir, tuningArgs, runCli } from "@switchyard/cli";
+import { createLogger, writeOut } from "@switchyard/log";
 import { resolveWatchdogConfig } from "./config.ts";
+import { fetchStatus, renderStatus } from "./status-command.ts";
 import { createWatchdog } from "./watchdog.ts";
 
 const SIGNAL_WORDS = { SIGTSTP: "SIGTSTP from user", SIGINT: "SIGINT from user", SIGTERM: "SIGTERM" } as const;
@@ -9,6 +10,8 @@ await runCli({
   name: "watchdog",
   description: "Switchyard watchdog: starts the fleet, restarts what dies, and shuts it down in order",
   args: {
+    command: { type: "positional", required: false, valueHint: "status", description: "status: show the running fleet of --run-dir (like pm2 ls) and exit" },
+    json: { type: "boolean", description: "With status: print the fleet's status as JSON" },
     proxies: { type: "string", valueHint: "n", description: "Reverse proxies, 0 to 64; 0: the load balancer routes to the servers itself (default 2)" },
     servers: { type: "string", valueHint: "n", description: "Servers under each reverse proxy (all servers with --proxies 0); may be 0 (default 3)" },
     "work-ms": { type: "string", valueHint: "ms", description: "Simulated work per request on every server (default 0)" },
@@ -39,8 +42,16 @@ reverse proxies, then the load balancer. A second Ctrl-C kills everything at onc
 Servers can be added and removed while the fleet runs, through the load balancer's /add and /rm.
 A member that exits with code 78 (a configuration error, such as a busy HTTP port) before it was ever
 ready stops the whole fleet; the watchdog then exits 1.
+\`watchdog status\` (with the fleet's --run-dir) shows every process: role, name, pid, state, restarts,
+uptime, requests, memory; --json for scripts.
 Example: watchdog --proxies 3 --servers 2 --run-dir /tmp/fleet`,
   async run(args) {
+    if (args.command !== undefined) {
+      if (args.command !== "status") throw new CliError(`unknown command "${args.command}" (the one command is status)`, 64);
+      const status = await fetchStatus(resolveRunDir(args["run-dir"]));
+      writeOut(1, args.json === true ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status));
+      return;
+    }
     const config = resolveWatchdogConfig(args);
     const log = createLogger({ role: "Watchdog", level: config.logLevel, format: config.logFormat });
     ensureRunDir(config.runDir);

@@ -11,6 +11,7 @@ import { type RouterId, createFleet } from "./fleet.ts";
 import { type ChildSpec, TIERS, httpUrl, routerSpecs, serverAddress, serverSpec } from "./plan.ts";
 import { type Upstream, createRouterSync } from "./router-sync.ts";
 import { type RunDirLock, lockRunDir } from "./run-dir-lock.ts";
+import { type FleetStatus, type MemberFacts, StatusCollector } from "./status.ts";
 
 /** How start() ended: the fleet serves, a signal stopped it meanwhile, or a member could never start (it is stopped). */
 export type StartOutcome = "ready" | "stopped" | "failed";
@@ -24,6 +25,8 @@ export interface Watchdog {
   shutdown(): Promise<void>;
   /** SIGKILL everything at once (a second Ctrl-C). */
   kill(): void;
+  /** Every process, its state and load, the rooms leader and the last lifecycle events (`fleet.status`). */
+  status(): Promise<FleetStatus>;
 }
 
 const TIER_WORDS = { server: ["server", "servers"], proxy: ["reverse proxy", "reverse proxies"], balancer: ["load balancer", "load balancers"] };
@@ -49,6 +52,7 @@ export function createWatchdog(config: WatchdogConfig, log: Logger, rand: () => 
   let failed = false;
   let stopped: Promise<void> | null = null;
 
+  const collector = new StatusCollector();
   const sync = createRouterSync((router, news) => control?.tell(router, news) ?? false);
   const upstreamsOf = (router: RouterId): Upstream[] =>
     fleet.membersOf(router).map((slot) => ({ n: slot.n, address: serverAddress(config, slot.n) }));
@@ -58,7 +62,10 @@ export function createWatchdog(config: WatchdogConfig, log: Logger, rand: () => 
       spec,
       log,
       readyTimeoutMs: config.readyTimeoutMs,
-      onLifecycle: (member, alive) => control?.announce(member, alive),
+      onLifecycle(member, alive) {
+        control?.announce(member, alive);
+        collector.record(alive ? "respawn" : "death", alive ? `${member.label} is back` : `${member.label} has died`);
+      },
       onFatal(member) {
         // After the fleet is ready only an added server can fail so; fleet.add reports it.
         if (fleetReady || stopped) return;
@@ -86,6 +93,37 @@ export function createWatchdog(config: WatchdogConfig, log: Logger, rand: () => 
   }).map(supervise);
   const children = () => [...servers.children(), ...routers];
 
+  /** What the watchdog knows of every member; a server's name and proxy as /rep shows them. */
+  const memberFacts = (): MemberFacts[] => {
+    const replicas = new Map(servers.replicas().map((r) => [r.n, r]));
+    return children().map((child) => {
+      const replica = child.spec.role === "server" ? replicas.get(child.spec.id) : undefined;
+      const listen = child.readyInfo.listen;
+      return {
+        role: child.spec.role,
+        n: child.spec.role === "load_balancer" ? 0 : child.spec.id,
+        name: replica?.name ?? child.spec.label,
+        pid: child.runningPid,
+        state: child.runningPid === null && child.state === "restarting" ? "down" : child.state,
+        restarts: child.restarts,
+        uptimeSeconds: child.uptimeSeconds,
+        proxy: replica?.proxy ?? null,
+        address: replica?.address ?? (typeof listen === "string" ? listen : null),
+      };
+    });
+  };
+  const status = () => collector.collect(memberFacts(), config.proxies === 0 ? "flat" : "two-tier");
+  /** The control socket's requests: the fleet's (fleet.rep, fleet.add, fleet.rm) and fleet.status. */
+  const handle = async (op: string, body: unknown): Promise<unknown> => {
+    if (op === "fleet.status") return status();
+    const answer = await servers.handle(op, body);
+    if (op === "fleet.add" || op === "fleet.rm") {
+      const n = (answer as { replicas?: unknown[] } | null)?.replicas?.length;
+      collector.record(op === "fleet.add" ? "add" : "rm", `${op === "fleet.add" ? "/add" : "/rm"}: now ${n} servers`);
+    }
+    return answer;
+  };
+
   const count = (tier: ChildSpec["tier"]) => {
     const n = children().filter((c) => c.spec.tier === tier).length;
     return `${n} ${TIER_WORDS[tier][n === 1 ? 0 : 1]}`;
@@ -100,6 +138,7 @@ export function createWatchdog(config: WatchdogConfig, log: Logger, rand: () => 
         await Promise.all(children().filter((c) => c.spec.tier === tier).map((child) => child.stop(config.stopTimeoutMs)));
       }
       control?.close();
+      collector.close();
       lock?.release();
     })();
     return stopped;
@@ -115,7 +154,7 @@ export function createWatchdog(config: WatchdogConfig, log: Logger, rand: () => 
         address: parseAddress(fleetSocket.watchdog(config.runDir)),
         log,
         childFor: (role, id) => children().find((c) => c.spec.role === role && c.spec.id === id),
-        handle: (op, body) => servers.handle(op, body),
+        handle,
         onRouter: (router) => sync.connected(router, upstreamsOf(router)),
       });
       for (const tier of TIERS) {
@@ -138,6 +177,7 @@ export function createWatchdog(config: WatchdogConfig, log: Logger, rand: () => 
       return "ready";
     },
     shutdown,
+    status,
     kill() {
       servers.close();
       for (const child of children()) child.kill();

@@ -36,6 +36,8 @@ export interface ListenerOptions {
   handle: RequestHandler;
   /** A streamed body (either way) that makes no progress for this long is aborted; default STREAM_IDLE_MS. */
   streamIdleMs?: number;
+  /** False for ops that are not load (a group's own messages, status probes): kept out of the total and errors that `ping` reports. */
+  counted?(op: string): boolean;
   onHello?(remote: Hello, conn: Connection): void;
   onControl?(message: Control, conn: Connection): void;
   onClose?(conn: Connection): void;
@@ -131,7 +133,9 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
 
   const runRequest = (conn: Connection, request: Request) => {
     stats.inflight++;
-    stats.total++;
+    // Uncounted ops (a group's own chatter, status probes) are in flight for draining, but are not load.
+    const counted = options.counted?.(request.op) !== false;
+    if (counted) stats.total++;
     const upload = request.streamed === true ? receiveBody(conn, request) : undefined;
     const ok = (body: unknown) => {
       if (body instanceof Streamed) {
@@ -147,7 +151,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
         conn.send({ t: "res", id: request.id, body });
       } catch (error) {
         // A body MessagePack cannot carry (cyclic, a BigInt over 64 bits) is the handler's bug: answer it, never throw here.
-        stats.errors++;
+        if (counted) stats.errors++;
         const message = `answer to ${request.op} could not be encoded: ${(error as Error).message}`;
         problem(message);
         conn.send({ t: "err", id: request.id, code: "internal", message });
@@ -156,7 +160,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     const fail = (error: unknown) => {
       if (upload !== undefined) discardUnread(upload);
       finish();
-      stats.errors++;
+      if (counted) stats.errors++;
       const code =
         error instanceof RequestError || error instanceof WireError
           ? error.code

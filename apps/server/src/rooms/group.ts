@@ -153,6 +153,8 @@ export class Group {
         return this.onReplicate(Number(message.leader), Number(message.epoch), Number(message.version), message.effect as Effect);
       case "group.sync":
         return this.onSync(Number(message.from));
+      case "group.status":
+        return { id: this.id, leader: this.leader ?? null, epoch: this.store.epoch, version: this.store.version, serving: this.isLeader };
       case "group.hello":
         return this.onHello(Number(message.id), String(message.address ?? ""));
       case "group.execute": {

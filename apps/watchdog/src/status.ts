@@ -1,0 +1,134 @@
+import { readFileSync } from "node:fs";
+import { Peer, parseAddress } from "@switchyard/net";
+
+/** What the watchdog knows of a member without asking it. */
+export interface MemberFacts {
+  role: "load_balancer" | "reverse_proxy" | "server";
+  /** Its number (Server #n, Reverse Proxy #n); 0 for the load balancer. */
+  n: number;
+  name: string;
+  pid: number | null;
+  /** up, starting, down (dead, about to be re-created), stopping. */
+  state: string;
+  restarts: number;
+  uptimeSeconds: number | null;
+  /** A server's reverse proxy (0 in the flat topology); null for the other roles. */
+  proxy: number | null;
+  address: string | null;
+}
+
+/** One process of the fleet as `watchdog status`, `fleet.status` and the load balancer's /stats show it. */
+export interface ProcessStatus extends Omit<MemberFacts, "role"> {
+  role: MemberFacts["role"] | "watchdog";
+  /** Resident memory (RSS), null when it cannot be read (not running, not Linux). */
+  memoryBytes: number | null;
+  /** Requests its listener has answered, failed, and has in flight (zeros when it could not be asked). */
+  requests: number;
+  errors: number;
+  inflight: number;
+}
+
+/** Something that happened to the fleet: a death, a respawn, an election, /add or /rm. */
+export interface FleetEvent {
+  time: number;
+  kind: "death" | "respawn" | "election" | "add" | "rm" | "start" | "stop";
+  text: string;
+}
+
+export interface FleetStatus {
+  time: number;
+  topology: "flat" | "two-tier";
+  processes: ProcessStatus[];
+  rooms: { leader: number | null; epoch: number | null };
+  events: FleetEvent[];
+}
+
+const PROBE_TIMEOUT_MS = 500;
+const EVENTS_KEPT = 50;
+
+/** Resident memory of a process from /proc (Linux); null elsewhere or when it is gone. */
+export function residentBytes(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const pages = Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
+    return Number.isFinite(pages) ? pages * 4096 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Gathers the fleet's status: the watchdog's own facts about each member, plus what each member's
+ * listener says of its load (a wire ping) and, from the servers, who leads the rooms group. Keeps
+ * the last lifecycle events, and records an election when the leader it sees changes.
+ */
+export class StatusCollector {
+  private readonly peers = new Map<string, Peer>();
+  private readonly events: FleetEvent[] = [];
+  private leader: number | null = null;
+  private readonly startedAt = Date.now();
+
+  record(kind: FleetEvent["kind"], text: string): void {
+    this.events.unshift({ time: Date.now(), kind, text });
+    this.events.length = Math.min(this.events.length, EVENTS_KEPT);
+  }
+
+  async collect(members: readonly MemberFacts[], topology: FleetStatus["topology"]): Promise<FleetStatus> {
+    const probed = await Promise.all(members.map((member) => this.probe(member)));
+    const groups = probed.flatMap(([, group]) => (group === undefined ? [] : [group]));
+    // The newest leadership any server knows of is the group's.
+    const newest = groups.reduce<{ leader: number | null; epoch: number } | undefined>((best, g) => (best === undefined || g.epoch > best.epoch ? g : best), undefined);
+    const leader = newest?.leader ?? null;
+    if (leader !== null && leader !== this.leader) this.record("election", `Election completed. Group Leader: ${leader} (epoch ${newest?.epoch})`);
+    if (leader !== null) this.leader = leader;
+    const self: ProcessStatus = {
+      role: "watchdog",
+      n: 0,
+      name: "Watchdog",
+      pid: process.pid,
+      state: "up",
+      restarts: 0,
+      uptimeSeconds: (Date.now() - this.startedAt) / 1000,
+      memoryBytes: residentBytes(process.pid),
+      requests: 0,
+      errors: 0,
+      inflight: 0,
+      proxy: null,
+      address: null,
+    };
+    return {
+      time: Date.now(),
+      topology,
+      processes: [self, ...probed.map(([process]) => process)],
+      rooms: { leader, epoch: newest?.epoch ?? null },
+      events: [...this.events],
+    };
+  }
+
+  close(): void {
+    for (const peer of this.peers.values()) peer.close();
+    this.peers.clear();
+  }
+
+  private async probe(member: MemberFacts): Promise<[ProcessStatus, { leader: number | null; epoch: number } | undefined]> {
+    const status: ProcessStatus = { ...member, memoryBytes: residentBytes(member.pid), requests: 0, errors: 0, inflight: 0 };
+    if (member.pid === null || member.address === null || member.state !== "up") return [status, undefined];
+    const peer = this.peerFor(member.address);
+    const [load, group] = await Promise.allSettled([
+      peer.ping(PROBE_TIMEOUT_MS),
+      member.role === "server" ? (peer.request("group.status", {}, PROBE_TIMEOUT_MS) as Promise<{ leader?: number | null; epoch?: number }>) : Promise.reject(new Error("not a server")),
+    ]);
+    if (load.status === "fulfilled") Object.assign(status, { requests: load.value.total, errors: load.value.errors, inflight: load.value.inflight });
+    const answer = group.status === "fulfilled" ? group.value : undefined;
+    return [status, answer && typeof answer.epoch === "number" ? { leader: answer.leader ?? null, epoch: answer.epoch } : undefined];
+  }
+
+  private peerFor(address: string): Peer {
+    let peer = this.peers.get(address);
+    if (peer === undefined) {
+      peer = new Peer({ address: parseAddress(address), role: "watchdog", id: 0, timeoutMs: PROBE_TIMEOUT_MS, connectTimeoutMs: PROBE_TIMEOUT_MS, backoff: { initialMs: 100, maxMs: 1000 } });
+      this.peers.set(address, peer);
+    }
+    return peer;
+  }
+}
