@@ -74,6 +74,14 @@ export class StatusCollector {
   }
 
   async collect(members: readonly MemberFacts[], topology: FleetStatus["topology"]): Promise<FleetStatus> {
+    // A removed member's connection is closed, not redialled forever.
+    const addresses = new Set(members.map((m) => m.address));
+    for (const [address, peer] of this.peers) {
+      if (!addresses.has(address)) {
+        peer.close();
+        this.peers.delete(address);
+      }
+    }
     const probed = await Promise.all(members.map((member) => this.probe(member)));
     const groups = probed.flatMap(([, group]) => (group === undefined ? [] : [group]));
     // The newest leadership any server knows of is the group's.

@@ -69,7 +69,7 @@ export class Group {
   private readonly followers = new Map<number, number>();
   /** Leader only: members that did not answer a write or a ping; left out of writes until a ping reaches them. */
   private readonly unreachable = new Set<number>();
-  /** Leader only: until when it may answer reads without asking its followers (see confirmLeadership). */
+  /** Leader only: until when it may answer reads without asking its followers (see pingFollowers). */
   private leaseUntil = 0;
   private electing = false;
   private electingSince = 0;
@@ -511,7 +511,7 @@ export class Group {
     if (newer > epoch || replies.some((r) => r.ok === false)) {
       this.store.raiseEpoch(newer);
       this.stepDown(`a follower refused epoch ${epoch} (it knows ${newer})`);
-      throw new RequestError("unavailable", `server ${this.id} is no longer the group leader; the write was not confirmed, retry`);
+      throw this.notConfirmed();
     }
     // A member counted out by a timeout may instead be one that moved on while this leader was
     // paused: its refusal, waiting in the socket, loses the race to the timer that expired during
@@ -519,8 +519,12 @@ export class Group {
     // answers well within an election timeout; a hung one costs that much once).
     if (countedOut && !(await this.pingFollowers("all", this.timings.electionTimeoutMs))) {
       if (this.leader === this.id) this.stepDown("it could not confirm that it still leads");
-      throw new RequestError("unavailable", `server ${this.id} is no longer the group leader; the write was not confirmed, retry`);
+      throw this.notConfirmed();
     }
+  }
+
+  private notConfirmed(): RequestError {
+    return new RequestError("unavailable", `server ${this.id} is no longer the group leader; the write was not confirmed, retry`);
   }
 
   private async onReplicate(leader: number, epoch: number, version: number, effect: Effect): Promise<Reply> {
