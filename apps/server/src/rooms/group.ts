@@ -310,6 +310,10 @@ export class Group {
     if (from > this.id) {
       // A higher server runs an election: it will lead; this one waits for its announcement.
       this.options.log.info(`${this.id} is running an election initiated by ${from}`);
+      // From the leader this server already follows, it changes nothing: it ends with that leader
+      // announcing itself again (and it may be a late copy of the election that made it leader;
+      // dropping the leader for it left this server without one, and its failure unnoticed).
+      if (this.leader === from) return { ok: false };
       if (this.leader === this.id) this.stepDown(`server ${from} runs an election`);
       this.awaitLeader();
       return { ok: false };
