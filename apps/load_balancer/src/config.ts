@@ -36,6 +36,8 @@ export interface BalancerConfig extends HopConfig {
   redirectPort: number | undefined;
   /** --http-cache-entries / --http-cache-bytes: the shared HTTP cache; undefined: off. */
   httpCache: LruBounds | undefined;
+  /** --access-log: a file to append one line per request to ("-": standard output); undefined: off. */
+  accessLog: string | undefined;
 }
 
 export interface BalancerArgs extends HopArgs, HttpLimitArgs {
@@ -50,6 +52,7 @@ export interface BalancerArgs extends HopArgs, HttpLimitArgs {
   "http-redirect-port"?: string;
   "http-cache-entries"?: string;
   "http-cache-bytes"?: string;
+  "access-log"?: string;
   "compress-min-bytes"?: string;
   "compress-types"?: string;
   "run-dir"?: string;
@@ -83,7 +86,14 @@ export function resolveBalancerConfig(args: BalancerArgs, env: Record<string, st
     compression: resolveCompression(args),
     ...resolveTls(args),
     httpCache: resolveHttpCache(args),
+    accessLog: resolveAccessLog(args["access-log"]),
   };
+}
+
+function resolveAccessLog(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === "off") return undefined;
+  if (raw.trim() === "") throw new CliError('--access-log takes a file, "-" for standard output, or off');
+  return raw;
 }
 
 function resolveRateLimit(args: BalancerArgs): RateLimit | undefined {

@@ -3,8 +3,17 @@ import { CliError } from "@switchyard/cli";
 import { createLogger } from "@switchyard/log";
 import { NetError, RequestError } from "@switchyard/net";
 import type { HttpExchangeRequest, HttpExchangeResponse } from "@switchyard/upstream";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Registry } from "prom-client";
+import { AccessLog } from "./access-log.ts";
 import type { AdminEndpoints } from "./admin.ts";
-import { type FrontDoor, openFrontDoor, statusOf } from "./front-door.ts";
+import { type FrontDoor, type FrontDoorOptions, openFrontDoor, statusOf } from "./front-door.ts";
+import { FleetMetrics } from "./metrics.ts";
+import { StatsSource } from "./stats.ts";
+import { type RouteTrace, Traffic } from "./traffic.ts";
+import { createViews } from "./views.ts";
 
 const silent = createLogger({ role: "Load Balancer", level: "silent" });
 
@@ -34,12 +43,23 @@ interface Routed {
 }
 
 const doors: FrontDoor[] = [];
+const tempDirs: string[] = [];
 afterEach(async () => {
   await Promise.all(doors.splice(0).map((door) => door.stop()));
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** What a front door needs besides its routing: traffic counters (with an access log when asked) and the views. */
+function observability(accessLog?: AccessLog): Pick<FrontDoorOptions, "traffic" | "views"> {
+  const metrics = new FleetMetrics();
+  const traffic = new Traffic(metrics.registry, accessLog);
+  const self = () => ({ role: "load_balancer" as const, n: 0, name: "Load Balancer", pid: process.pid, state: "up", restarts: 0, uptimeSeconds: 1, proxy: null, address: null, memoryBytes: null, requests: 0, errors: 0, inflight: 0 });
+  const source = new StatsSource({ topology: "two-tier", traffic, self });
+  return { traffic, views: createViews({ source, metrics, allow: undefined, log: silent }) };
+}
+
 /** A front door on a free port whose route answers with `answer` (or its rejection), recording what reached it. */
-function open(answer: (exchange: HttpExchangeRequest) => Promise<HttpExchangeResponse> = async () => ({ status: 200, headers: [] })) {
+function open(answer: (exchange: HttpExchangeRequest, trace: RouteTrace) => Promise<HttpExchangeResponse> = async () => ({ status: 200, headers: [] }), accessLog?: AccessLog) {
   const routed: Routed[] = [];
   const adminCalls: { endpoint: string; method: string; path: string; address: string }[] = [];
   const adminAnswer = (endpoint: string) => async (request: Request, address: string) => {
@@ -47,19 +67,21 @@ function open(answer: (exchange: HttpExchangeRequest) => Promise<HttpExchangeRes
     return Response.json({ message: endpoint, status: "successful" });
   };
   const admin: AdminEndpoints = { rep: adminAnswer("rep"), add: adminAnswer("add"), rm: adminAnswer("rm"), cache: adminAnswer("cache") };
+  const seen = observability(accessLog);
   const door = openFrontDoor({
     host: "127.0.0.1",
     port: 0,
     admin,
-    route: (exchange, key, client) => {
+    ...seen,
+    route: (exchange, key, client, _stream, trace) => {
       routed.push({ exchange, key, client });
-      return answer(exchange).then((response) => ({ response }));
+      return answer(exchange, trace).then((response) => ({ response }));
     },
     key: (headers) => Number(headers.find(([name]) => name === "x-client-id")?.[1] ?? 4242),
     log: silent,
   });
   doors.push(door);
-  return { door, routed, adminCalls, port: Number(new URL(door.url).port) };
+  return { door, routed, adminCalls, traffic: seen.traffic, port: Number(new URL(door.url).port) };
 }
 
 /** Sends `text` as it is over a TCP connection and resolves with everything read until the server closes it. */
@@ -217,7 +239,7 @@ describe("openFrontDoor", () => {
     const { port } = open();
     let error: unknown;
     try {
-      doors.push(openFrontDoor({ host: "127.0.0.1", port, admin: {} as AdminEndpoints, route: () => Promise.reject(new Error("unused")), key: () => 0, log: silent }));
+      doors.push(openFrontDoor({ host: "127.0.0.1", port, admin: {} as AdminEndpoints, ...observability(), route: () => Promise.reject(new Error("unused")), key: () => 0, log: silent }));
     } catch (e) {
       error = e;
     }
@@ -225,5 +247,46 @@ describe("openFrontDoor", () => {
     expect((error as CliError).exitCode).toBe(78);
     expect((error as CliError).message).toContain(`--http-port ${port}`);
     expect((error as CliError).message).toContain("already in use");
+  });
+
+  test("every request is counted by its outcome, and the access log has one line each with id, client, route, upstream, status and retries", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "front-door-"));
+    tempDirs.push(dir);
+    const file = join(dir, "access.log");
+    const accessLog = new AccessLog(file, "text", silent);
+    const { port, traffic } = open(async (exchange, trace) => {
+      trace.upstream = "Proxy #2";
+      trace.retries = exchange.target === "/retried" ? 1 : 0;
+      if (exchange.target === "/broken") throw new NetError("connection_lost", "connection reset");
+      return { status: 200, headers: [] };
+    }, accessLog);
+    const base = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${base}/retried`, { headers: { "x-request-id": "req-0001" } })).status).toBe(200);
+    expect((await fetch(`${base}/broken`)).status).toBe(502);
+    expect((await fetch(`${base}/rep`)).status).toBe(200);
+    expect(traffic.http).toEqual({ requests: 3, errors: 1, inflight: 0 });
+    accessLog.flush();
+    const lines = readFileSync(file, "utf8").trim().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/ protocol=http id=req-0001 client=127\.0\.0\.1 request="GET \/retried" route=default upstream="Proxy #2" status=200 duration_ms=\d+\.\d\d retries=1$/);
+    expect(lines[1]).toContain('request="GET /broken" route=default upstream="Proxy #2" status=502');
+    expect(lines[1]).toMatch(/ id=[0-9a-f]{16} /); // the id the front door gave it
+    expect(lines[2]).toContain('request="GET /rep" route=admin upstream=- status=200');
+    accessLog.close();
+  });
+
+  test("the views are the front door's own paths, not routed", async () => {
+    const { port, routed } = open();
+    const base = `http://127.0.0.1:${port}`;
+    const stats = await fetch(`${base}/stats`);
+    expect(stats.headers.get("content-type")).toBe("application/json");
+    expect(((await stats.json()) as { processes: unknown[] }).processes).toHaveLength(1);
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.headers.get("content-type")).toStartWith("text/plain; version=0.0.4");
+    expect(await metrics.text()).toContain("switchyard_requests_total");
+    const page = await fetch(`${base}/dashboard`);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await page.text()).toContain("<!doctype html>");
+    expect(routed).toHaveLength(0);
   });
 });

@@ -6,6 +6,8 @@ import { type HttpExchangeRequest, type HttpReply, INLINE_BODY, pathOf } from "@
 import { type AdminEndpoints, failure } from "./admin.ts";
 import { type CompressionOptions, compressAnswer } from "./compression.ts";
 import type { HttpCache } from "./http-cache.ts";
+import { type RouteTrace, type Traffic, newTrace } from "./traffic.ts";
+import type { Views } from "./views.ts";
 
 export interface FrontDoorOptions {
   host: string;
@@ -16,7 +18,11 @@ export interface FrontDoorOptions {
    * Carries one request to the tier below, its body inline in `exchange` or as `stream`; rejects
    * with NetError/RequestError when it cannot.
    */
-  route(exchange: HttpExchangeRequest, key: number, client: string, stream: ReadableStream<Uint8Array> | undefined): Promise<HttpReply>;
+  route(exchange: HttpExchangeRequest, key: number, client: string, stream: ReadableStream<Uint8Array> | undefined, trace: RouteTrace): Promise<HttpReply>;
+  /** /stats, /events, /metrics and /dashboard. */
+  views: Views;
+  /** Counts every request (and writes the access log). */
+  traffic: Traffic;
   /** Speak HTTPS with this certificate (--tls-cert, --tls-key). */
   tls?: TlsFiles;
   /** The shared HTTP cache (--http-cache-entries); default none. */
@@ -62,7 +68,7 @@ const INTERNAL_HEADERS: ReadonlySet<string> = new Set(["server", "x-powered-by",
  * forwarding headers a proxy adds (X-Forwarded-*, X-Request-Id).
  */
 export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
-  const { admin, log } = options;
+  const { admin, log, views, traffic } = options;
 
   const { cache } = options;
   const finish = (request: IncomingRequest, answer: OutgoingResponse): OutgoingResponse => {
@@ -70,10 +76,14 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
     return compressAnswer(answer, request.headers.find(([name]) => name === "accept-encoding")?.[1], options.compression);
   };
   /** Through the cache when it is on and the request may use it: a fresh copy, or the upstream's answer (stored when it may be). */
-  const forward = async (request: IncomingRequest): Promise<OutgoingResponse> => {
+  const forward = async (request: IncomingRequest, trace: RouteTrace): Promise<OutgoingResponse> => {
+    const proxy = (request: IncomingRequest) => proxyTo(request, trace);
     if (cache === undefined || !cache.applies(request)) return finish(request, await proxy(request));
     const hit = cache.lookup(request);
-    if (hit !== undefined) return finish(request, hit);
+    if (hit !== undefined) {
+      trace.pool = "cache";
+      return finish(request, hit);
+    }
     const answer = await cache.coalesce(
       request,
       async () => {
@@ -88,14 +98,16 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
     return finish(request, answer);
   };
 
-  const proxy = async (request: IncomingRequest): Promise<OutgoingResponse> => {
+  const proxyTo = async (request: IncomingRequest, trace: RouteTrace): Promise<OutgoingResponse> => {
     const { address, target } = request;
     const headers = addForwarded(stripHopByHop(request.headers), { clientAddress: address, proto: options.tls ? "https" : "http", host: request.host, requestId: newRequestId(), edge: true });
+    // addForwarded ends with the X-Request-Id the request travels under (the client's, or ours).
+    trace.id = headers[headers.length - 1]?.[1] ?? "-";
     const exchange: HttpExchangeRequest = { method: request.method, target, headers };
     // A small body of known length arrives whole and travels inline; any other streams through every hop.
     if (request.bytes !== undefined && request.bytes.length > 0) exchange.body = request.bytes;
     try {
-      const reply = await options.route(exchange, options.key(request.headers, address), address, request.body ?? undefined);
+      const reply = await options.route(exchange, options.key(request.headers, address), address, request.body ?? undefined, trace);
       const { status, headers: answerHeaders, body } = reply.response;
       return { status, headers: answerHeaders.filter(([name]) => !INTERNAL_HEADERS.has(name.toLowerCase())), body: reply.stream ?? body ?? null };
     } catch (error) {
@@ -105,23 +117,59 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
     }
   };
 
-  const handler = (request: IncomingRequest): OutgoingResponse | Promise<OutgoingResponse> => {
-    switch (pathOf(request.target)) {
-      case "/heartbeat":
-        return request.method === "GET" || request.method === "HEAD" ? { status: 200 } : answerOf(failure(405, "<Error> /heartbeat takes GET", { allow: "GET, HEAD" }));
-      case "/rep":
-        return callAdmin(admin.rep, request);
-      case "/add":
-        return callAdmin(admin.add, request);
-      case "/rm":
-        return callAdmin(admin.rm, request);
-      case "/cache":
-        return callAdmin(admin.cache, request);
-      default: {
-        const wait = options.throttle?.(request) ?? 0;
-        return wait > 0 ? tooManyRequests(wait) : forward(request);
-      }
+  /** The paths the load balancer answers itself: seeds/002's admin API, the cache, and the views. Every other path is routed. */
+  const own = new Map<string, (request: IncomingRequest) => OutgoingResponse | Promise<OutgoingResponse>>([
+    ["/heartbeat", (request) => (request.method === "GET" || request.method === "HEAD" ? { status: 200 } : answerOf(failure(405, "<Error> /heartbeat takes GET", { allow: "GET, HEAD" })))],
+    ["/rep", (request) => callAdmin(admin.rep, request)],
+    ["/add", (request) => callAdmin(admin.add, request)],
+    ["/rm", (request) => callAdmin(admin.rm, request)],
+    ["/cache", (request) => callAdmin(admin.cache, request)],
+    ["/stats", views.stats],
+    ["/events", views.events],
+    ["/metrics", views.metrics],
+    ["/dashboard", views.dashboard],
+  ]);
+  const dispatch = (request: IncomingRequest, trace: RouteTrace): OutgoingResponse | Promise<OutgoingResponse> => {
+    const endpoint = own.get(pathOf(request.target));
+    if (endpoint !== undefined) {
+      trace.pool = "admin";
+      return endpoint(request);
     }
+    const wait = options.throttle?.(request) ?? 0;
+    if (wait === 0) return forward(request, trace);
+    traffic.limited("http");
+    return tooManyRequests(wait);
+  };
+  /** Every request is counted (and logged with --access-log) once its answer, or a streamed answer's head, is ready. */
+  const handler = (request: IncomingRequest): OutgoingResponse | Promise<OutgoingResponse> => {
+    const startedAt = traffic.begin("http");
+    const trace = newTrace();
+    const done = (status: number) =>
+      traffic.end(
+        { protocol: "http", id: trace.id, client: request.address, request: `${request.method} ${request.target}`, route: trace.pool, upstream: trace.upstream ?? "-", status: String(status), retries: trace.retries },
+        startedAt,
+      );
+    let answer: OutgoingResponse | Promise<OutgoingResponse>;
+    try {
+      answer = dispatch(request, trace);
+    } catch (error) {
+      done(500);
+      throw error;
+    }
+    if (!(answer instanceof Promise)) {
+      done(answer.status);
+      return answer;
+    }
+    return answer.then(
+      (settled) => {
+        done(settled.status);
+        return settled;
+      },
+      (error: unknown) => {
+        done(500);
+        throw error;
+      },
+    );
   };
 
   const busyLog = everySecond((count) => log.warn(`HTTP front door: ${count} connection(s) over --max-connections ${options.limits?.maxConnections} refused (503)`));

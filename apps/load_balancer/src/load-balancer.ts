@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { CliError, type Drainable, type WatchdogLink } from "@switchyard/cli";
 import type { TlsFiles } from "@switchyard/http";
 import type { Logger } from "@switchyard/log";
+import { formatAddress } from "@switchyard/net";
 import type { Control } from "@switchyard/wire";
 import { createAdminEndpoints } from "./admin.ts";
 import { type Balancer, createBalancer } from "./balancer.ts";
@@ -11,6 +12,11 @@ import { type FrontDoor, openFrontDoor, openRedirect } from "./front-door.ts";
 import { HttpCache } from "./http-cache.ts";
 import { httpKey } from "./http-key.ts";
 import { createThrottle } from "./throttle.ts";
+import { AccessLog } from "./access-log.ts";
+import { FleetMetrics } from "./metrics.ts";
+import { StatsSource } from "./stats.ts";
+import { Traffic } from "./traffic.ts";
+import { createViews } from "./views.ts";
 
 export interface LoadBalancer extends Drainable {
   readonly balancer: Balancer;
@@ -41,10 +47,12 @@ function readTls(files: { certFile: string; keyFile: string }): TlsFiles {
  * SIGHUP re-reads the certificate and key (renewed by certbot, say): new connections get them, none
  * is dropped. Without TLS there is nothing to reload, and the signal must not end the process.
  */
-function reloadOnSignal(door: FrontDoor | undefined, files: { certFile: string; keyFile: string } | undefined, log: Logger): () => void {
+function reloadOnSignal(door: FrontDoor | undefined, files: { certFile: string; keyFile: string } | undefined, accessLog: AccessLog | undefined, log: Logger): () => void {
   return () => {
+    // The access log is opened again by name, as nginx does on USR1 (logrotate has moved the old file).
+    accessLog?.reopen();
     if (door === undefined || files === undefined) {
-      log.info("Received SIGHUP. Nothing to reload (no --tls-cert).");
+      if (accessLog === undefined) log.info("Received SIGHUP. Nothing to reload (no --tls-cert, no --access-log).");
       return;
     }
     try {
@@ -56,9 +64,45 @@ function reloadOnSignal(door: FrontDoor | undefined, files: { certFile: string; 
   };
 }
 
-/** The wire tier plus the HTTP front door and its admin API, stopped together. */
+/** The wire tier plus the HTTP front door, its admin API and its views of the fleet, stopped together. */
 export async function createLoadBalancer(config: BalancerConfig, log: Logger): Promise<LoadBalancer> {
-  const balancer = await createBalancer(config, log);
+  const metrics = new FleetMetrics();
+  const accessLog = config.accessLog === undefined ? undefined : new AccessLog(config.accessLog, config.logFormat, log);
+  const traffic = new Traffic(metrics.registry, accessLog);
+  let balancer: Balancer;
+  try {
+    balancer = await createBalancer(config, log, traffic);
+  } catch (error) {
+    accessLog?.close();
+    throw error;
+  }
+  const cache = config.httpCache === undefined ? undefined : new HttpCache(config.httpCache);
+  const startedAt = Date.now();
+  const source = new StatsSource({
+    topology: config.flat ? "flat" : "two-tier",
+    traffic,
+    self: () => {
+      const { total, errors, inflight } = balancer.listener.stats();
+      const hop = balancer.stats();
+      return {
+        role: "load_balancer",
+        n: 0,
+        name: "Load Balancer",
+        pid: process.pid,
+        state: "up",
+        restarts: 0,
+        uptimeSeconds: (Date.now() - startedAt) / 1000,
+        proxy: null,
+        address: formatAddress(config.listen),
+        memoryBytes: process.memoryUsage.rss(),
+        requests: total,
+        errors,
+        inflight,
+        hop: cache === undefined ? hop : { ...hop, cache: cache.stats },
+      };
+    },
+  });
+  const views = createViews({ source, metrics, allow: config.adminAllow, log });
   let fleet: FleetApi = unsupervisedFleet(balancer.pool, config.flat);
   let door: FrontDoor | undefined;
   let redirect: FrontDoor | undefined;
@@ -66,7 +110,6 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
   try {
     if (config.http) {
       const tls = config.tls === undefined ? undefined : readTls(config.tls);
-      const cache = config.httpCache === undefined ? undefined : new HttpCache(config.httpCache);
       door = openFrontDoor({
         ...config.http,
         tls,
@@ -75,6 +118,8 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
         throttle: createThrottle(config.rateLimit, config.routing.rules),
         compression: config.compression,
         cache,
+        views,
+        traffic,
         log,
         admin: createAdminEndpoints({
           fleet: () => fleet,
@@ -90,12 +135,13 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
       });
       if (config.redirectPort !== undefined) redirect = openRedirect(config.http.host, config.redirectPort, Number(new URL(door.url).port));
     }
-    const onHangup = reloadOnSignal(door, config.tls, log);
+    const onHangup = reloadOnSignal(door, config.tls, accessLog, log);
     process.on("SIGHUP", onHangup);
     stopReloading = () => process.off("SIGHUP", onHangup);
   } catch (error) {
     await door?.stop(0);
     await balancer.drain(0);
+    accessLog?.close();
     throw error;
   }
   return {
@@ -103,14 +149,18 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
     httpUrl: door?.url,
     attach(link: WatchdogLink) {
       fleet = watchdogFleet(link);
+      source.attach(link);
     },
     readyInfo: () => (door ? { http: door.url } : {}),
     onWatchdog: (message: Control) => balancer.onWatchdog(message),
     async drain(timeoutMs) {
       stopReloading();
+      // Live /events streams never end by themselves: they are closed so the front door can stop.
+      views.close();
       const stopped = Promise.all([door?.stop(), redirect?.stop()]);
       await balancer.drain(timeoutMs);
       await stopped;
+      accessLog?.close();
     },
   };
 }

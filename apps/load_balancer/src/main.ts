@@ -32,6 +32,7 @@ await runCli({
     "http-cache-entries": { type: "string", valueHint: "n", description: "Cache GET answers that say they may be (Cache-Control, Expires), at most this many URLs; 0: off (default 0)" },
     "http-cache-bytes": { type: "string", valueHint: "bytes", description: "...and at most this many bytes (default 67108864)" },
     compress: { type: "string", valueHint: "list", description: "Compress answers for clients that accept it: on (zstd, br, gzip), off, or a list in order of preference (default off)" },
+    "access-log": { type: "string", valueHint: "file", description: 'Append one line per request (id, client, request, route, upstream, status, duration, retries) to this file; "-": standard output; reopened on SIGHUP (default off)' },
     "compress-min-bytes": { type: "string", valueHint: "bytes", description: "Smaller answers go as they are (default 1024)" },
     "compress-types": { type: "string", valueHint: "list", description: "Media types to compress: application/json, text/*, +json … (default: text, JSON, JavaScript, XML, SVG, forms)" },
     ...httpLimitArgs,
@@ -42,7 +43,9 @@ await runCli({
   repeatable: ["upstream", "allow", "deny", "admin-allow", "compress", "compress-types"],
   // Only a config file can hold these: [load_balancer.pools] and [[load_balancer.routes]] (README: Request routing).
   fileKeys: ["pools", "routes"],
-  epilogue: `HTTP endpoints: GET /rep[?verbose=1], POST /add, DELETE /rm, GET /heartbeat; any other path is routed to a server.
+  epilogue: `HTTP endpoints: GET /rep[?verbose=1], POST /add, DELETE /rm, GET /heartbeat, GET|DELETE /cache,
+GET /stats (JSON), GET /events (server-sent events), GET /metrics (Prometheus), GET /dashboard (live page);
+any other path is routed to a server.
 Example: load_balancer --listen unix:/tmp/lb.sock --upstreams 1=unix:/tmp/p1.sock,2=unix:/tmp/p2.sock --http-port 5000`,
   async run(args, file) {
     const config = resolveBalancerConfig(args, process.env, file);

@@ -1,6 +1,6 @@
 import { type Logger, infoEnabled } from "@switchyard/log";
 import { RequestError } from "@switchyard/net";
-import { LruCache, type Pool, type Tier, createExternalPool, createPolicy, createTier, forward, innerBudget, isIdempotent } from "@switchyard/upstream";
+import { LruCache, type Pool, type Tier, createExternalPool, createPolicy, createTier, forward, innerBudget, isIdempotent, upstreamStats } from "@switchyard/upstream";
 import { RawBody, type Request, decodeValue } from "@switchyard/wire";
 import { CACHE_ENTRY_BYTES, type ProxyConfig } from "./config.ts";
 import { createHttpRoute } from "./http.ts";
@@ -27,6 +27,10 @@ export async function createProxy(config: ProxyConfig, log: Logger): Promise<Tie
     upstreamRole: "server",
     health: config.health,
     limits: config.limits,
+    stats: () => ({
+      upstreams: external === undefined ? [] : upstreamStats("external", external.members),
+      ...(cache === undefined ? {} : { cache: { hits: cache.hits, misses: cache.misses, entries: cache.size, bytes: cache.bytes } }),
+    }),
     handle: (pool) => (request) => {
       if (request.op === "http") return (route ??= createHttpRoute({ pool, external, policy, timeoutMs: config.timeoutMs, log }))(request);
       const body = request.body as { client?: unknown; value?: unknown } | null;

@@ -1,46 +1,12 @@
 import { readFileSync } from "node:fs";
 import { Peer, parseAddress } from "@switchyard/net";
+import { type FleetEvent, type FleetStatus, HOP_STATS_OP, type HopStats, type ProcessStatus, type Role } from "@switchyard/wire";
+
+export type { FleetEvent, FleetStatus, ProcessStatus };
 
 /** What the watchdog knows of a member without asking it. */
-export interface MemberFacts {
-  role: "load_balancer" | "reverse_proxy" | "server";
-  /** Its number (Server #n, Reverse Proxy #n); 0 for the load balancer. */
-  n: number;
-  name: string;
-  pid: number | null;
-  /** up, starting, down (dead, about to be re-created), stopping. */
-  state: string;
-  restarts: number;
-  uptimeSeconds: number | null;
-  /** A server's reverse proxy (0 in the flat topology); null for the other roles. */
-  proxy: number | null;
-  address: string | null;
-}
-
-/** One process of the fleet as `watchdog status`, `fleet.status` and the load balancer's /stats show it. */
-export interface ProcessStatus extends Omit<MemberFacts, "role"> {
-  role: MemberFacts["role"] | "watchdog";
-  /** Resident memory (RSS), null when it cannot be read (not running, not Linux). */
-  memoryBytes: number | null;
-  /** Requests its listener has answered, failed, and has in flight (zeros when it could not be asked). */
-  requests: number;
-  errors: number;
-  inflight: number;
-}
-
-/** Something that happened to the fleet: a death, a respawn, an election, /add or /rm. */
-export interface FleetEvent {
-  time: number;
-  kind: "death" | "respawn" | "election" | "add" | "rm" | "start" | "stop";
-  text: string;
-}
-
-export interface FleetStatus {
-  time: number;
-  topology: "flat" | "two-tier";
-  processes: ProcessStatus[];
-  rooms: { leader: number | null; epoch: number | null };
-  events: FleetEvent[];
+export interface MemberFacts extends Omit<ProcessStatus, "role" | "memoryBytes" | "requests" | "errors" | "inflight" | "hop"> {
+  role: Exclude<Role, "watchdog">;
 }
 
 const PROBE_TIMEOUT_MS = 500;
@@ -122,11 +88,14 @@ export class StatusCollector {
     const status: ProcessStatus = { ...member, memoryBytes: residentBytes(member.pid), requests: 0, errors: 0, inflight: 0 };
     if (member.pid === null || member.address === null || member.state !== "up") return [status, undefined];
     const peer = this.peerFor(member.address);
-    const [load, group] = await Promise.allSettled([
+    // A server knows the rooms group; a hop (load balancer, reverse proxy) its upstreams.
+    const [load, group, hop] = await Promise.allSettled([
       peer.ping(PROBE_TIMEOUT_MS),
       member.role === "server" ? (peer.request("group.status", {}, PROBE_TIMEOUT_MS) as Promise<{ leader?: number | null; epoch?: number }>) : Promise.reject(new Error("not a server")),
+      member.role === "server" ? Promise.reject(new Error("not a hop")) : (peer.request(HOP_STATS_OP, {}, PROBE_TIMEOUT_MS) as Promise<HopStats>),
     ]);
     if (load.status === "fulfilled") Object.assign(status, { requests: load.value.total, errors: load.value.errors, inflight: load.value.inflight });
+    if (hop.status === "fulfilled" && Array.isArray(hop.value?.upstreams)) status.hop = hop.value;
     const answer = group.status === "fulfilled" ? group.value : undefined;
     return [status, answer && typeof answer.epoch === "number" ? { leader: answer.leader ?? null, epoch: answer.epoch } : undefined];
   }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { NetError, type Peer, RequestError } from "@switchyard/net";
 import { Admission } from "./admission.ts";
+import { AttemptCounts } from "./hop-stats.ts";
 import { MAX_ATTEMPTS, forward, innerBudget } from "./forward.ts";
 import type { Upstream } from "./member.ts";
 import { makePolicy } from "./conformance.ts";
@@ -19,7 +20,11 @@ function scripted(n: number, answer: (op: string, timeoutMs: number) => Promise<
     alive: true,
     inflight: 0,
     load: undefined,
-    sent() {},
+    counts: new AttemptCounts(),
+    sent(retry = false) {
+      upstream.counts.requests++;
+      if (retry) upstream.counts.retries++;
+    },
     failed(error: unknown) {
       upstream.failures.push(error);
     },
@@ -57,6 +62,8 @@ describe("forward", () => {
     });
     expect(answer).toEqual({ result: 4 });
     expect(attempts).toEqual(["Proxy #1", "Proxy #2 after Proxy #1: connection_lost"]);
+    // For metrics: each upstream was sent one attempt, and the second one was a retry.
+    expect([a.counts.requests, a.counts.retries, b.counts.requests, b.counts.retries]).toEqual([1, 0, 1, 1]);
   });
 
   test("an error a handler answered with is passed through, not retried", async () => {

@@ -95,7 +95,7 @@ async function retry(
       throw new RequestError("unavailable", `no ${hooks.noun} available; last attempt: ${last.upstream.label}: ${error.message}`);
     }
     hooks.onAttempt(upstream, { upstream: last.upstream, error });
-    upstream.sent();
+    upstream.sent(true);
     try {
       return await upstream.peer.request(op, body, attemptBudget(Math.min(MAX_ATTEMPTS - attempt + 1, pool.length - tried.size), deadline), key, hooks.stream);
     } catch (next) {

@@ -1,3 +1,4 @@
+export { AttemptCounts, type CountedUpstream, upstreamStats } from "./hop-stats.ts";
 export { UpstreamError, type UpstreamErrorCode } from "./errors.ts";
 export { type ForwardHooks, MAX_ATTEMPTS, forward, innerBudget, isIdempotent } from "./forward.ts";
 export { DEFAULT_HEALTH, type HealthOptions } from "./health.ts";

@@ -2,17 +2,18 @@ import type { Logger } from "@switchyard/log";
 import { type Address, NetError, Peer, type PeerState } from "@switchyard/net";
 import type { LoadStats } from "@switchyard/wire";
 import { type HealthChange, type HealthOptions, HealthState, nextCheckDelay } from "./health.ts";
+import { AttemptCounts, type CountedUpstream } from "./hop-stats.ts";
 import type { Candidate } from "./policy.ts";
 
 /** One upstream (a proxy for the load balancer, a server for a proxy) as a tier uses it. */
-export interface Upstream extends Candidate {
+export interface Upstream extends Candidate, CountedUpstream {
   readonly label: string;
   /** Connected, healthy and not draining, whether or not it is at its in-flight limit. */
   readonly alive: boolean;
   readonly peer: Peer;
-  /** One request was sent to it (for checks every R requests). */
-  sent(): void;
-  /** A request to it failed on the way (refused, reset, timed out): passive health. */
+  /** One request was sent to it (for checks every R requests); `retry` when it is another upstream's failed attempt again. */
+  sent(retry?: boolean): void;
+  /** A request to it failed (refused, reset, timed out, or answered with an error): passive health. */
   failed(error: unknown): void;
 }
 
@@ -48,6 +49,7 @@ export class PoolMember implements Upstream {
   readonly label: string;
   readonly peer: Peer;
   load: LoadStats | undefined;
+  readonly counts = new AttemptCounts();
   private readonly health: HealthState;
   private readonly log: Logger;
   private readonly options: MemberOptions;
@@ -114,12 +116,16 @@ export class PoolMember implements Upstream {
     return this.peer.inflight;
   }
 
-  sent(): void {
+  sent(retry = false): void {
+    this.counts.requests++;
+    if (retry) this.counts.retries++;
     const every = this.options.health.every;
     if (every > 0 && ++this.sinceCheck >= every) this.check();
   }
 
   failed(error: unknown): void {
+    // An error the upstream's handler answered (a bad request) is an answer, not a failure of the upstream.
+    if (!(error instanceof NetError && error.code === "remote" && !error.retryable)) this.counts.errors++;
     if (error instanceof NetError && error.code === "timeout" && this.alive) {
       this.report(this.health.failNow(), "a request timed out");
     }

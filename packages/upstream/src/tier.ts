@@ -1,13 +1,16 @@
 import type { Logger } from "@switchyard/log";
-import type { Control } from "@switchyard/wire";
+import { type Control, HOP_STATS_OP, type HopStats } from "@switchyard/wire";
 import { type Address, type Listener, type RequestHandler, listen, parseAddress } from "@switchyard/net";
 import type { HealthOptions } from "./health.ts";
+import { upstreamStats } from "./hop-stats.ts";
 import { type Pool, type PoolOptions, createPool } from "./pool.ts";
 
 /** A hop between clients and upstreams: the load balancer (to proxies) or a reverse proxy (to servers). */
 export interface Tier {
   readonly listener: Listener;
   readonly pool: Pool;
+  /** What the hop did with each upstream (also the answer to the `hop.stats` op, which the watchdog's status asks). */
+  stats(): HopStats;
   /** Stops taking requests, finishes the ones in flight (up to `timeoutMs`), then closes everything. */
   drain(timeoutMs: number): Promise<void>;
   /**
@@ -30,6 +33,8 @@ export interface TierOptions {
   limits?: PoolOptions["limits"];
   /** Answers one request, usually by `forward`ing it to a member of `pool`. */
   handle(pool: Pool): RequestHandler;
+  /** What the hop adds to its `hop.stats` answer: other upstreams (external, named pools), its cache, its rate limit. */
+  stats?(): Partial<HopStats>;
 }
 
 /** How long a new tier waits for its upstreams' first connection attempts before it calls itself ready. */
@@ -47,13 +52,19 @@ export async function createTier(options: TierOptions): Promise<Tier> {
     ...(options.health ? { health: options.health } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
   });
+  const stats = (): HopStats => {
+    const extra = options.stats?.() ?? {};
+    return { ...extra, upstreams: [...upstreamStats("default", pool.members), ...(extra.upstreams ?? [])] };
+  };
+  const handle = releasingSlots(options.handle(pool), pool);
   let listener: Listener;
   try {
     listener = await listen({
       address: options.listen,
       role,
       id,
-      handle: releasingSlots(options.handle(pool), pool),
+      handle: (request, conn) => (request.op === HOP_STATS_OP ? stats() : handle(request, conn)),
+      counted: (op) => op !== HOP_STATS_OP,
       onProblem: (text) => log.warn(text),
       decode: { lazyRequests: true }, // A hop reads a body only when it must; it forwards the bytes.
     });
@@ -66,6 +77,7 @@ export async function createTier(options: TierOptions): Promise<Tier> {
   return {
     listener,
     pool,
+    stats,
     onWatchdog(message) {
       if (message.kind === "upstreams") return changeMembership(pool, message.data, log);
       if (message.kind !== "member") return;

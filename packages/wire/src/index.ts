@@ -4,3 +4,4 @@ export { RawBody } from "./raw-body.ts";
 export { WireError, type WireErrorCode } from "./errors.ts";
 export { FrameReader, type FrameReaderOptions } from "./frame-reader.ts";
 export * from "./messages.ts";
+export { type FleetEvent, type FleetStatus, HOP_STATS_OP, type HopStats, type ProcessStatus, type Role, type UpstreamStats } from "./fleet-status.ts";

@@ -38,6 +38,8 @@ export async function forwardExternal(
     const member = policy.select(tried === undefined ? (pool as ExternalMember[]) : withoutTried(pool, tried), key);
     if (member === undefined) break;
     hooks.onAttempt(member, previous);
+    member.counts.requests++;
+    if (previous !== undefined) member.counts.retries++;
     (tried ??= new Set()).add(member);
     try {
       const response = await member.origin.request({

@@ -2,6 +2,7 @@ import { type HttpClientError, Origin, checkHealth } from "@switchyard/http";
 import type { Logger } from "@switchyard/log";
 import type { LoadStats } from "@switchyard/wire";
 import { type HealthChange, type HealthOptions, HealthState, nextCheckDelay } from "../health.ts";
+import { AttemptCounts, type CountedUpstream } from "../hop-stats.ts";
 import type { Candidate } from "../policy.ts";
 
 export interface ExternalMemberOptions {
@@ -20,11 +21,12 @@ export interface ExternalMemberOptions {
  * path (whose seeds/001 request and error counts feed `least-loaded`), and passive checks (a
  * refused connection or a timeout takes it out at once; checks bring it back).
  */
-export class ExternalMember implements Candidate {
+export class ExternalMember implements Candidate, CountedUpstream {
   readonly n: number;
   readonly label: string;
   readonly origin: Origin;
   load: LoadStats | undefined;
+  readonly counts = new AttemptCounts();
   private readonly health: HealthState;
   private readonly options: ExternalMemberOptions;
   private timer: Timer | null = null;
@@ -54,6 +56,7 @@ export class ExternalMember implements Candidate {
 
   /** A request to it failed before any answer: refused, reset, or timed out. */
   failed(error: HttpClientError): void {
+    this.counts.errors++;
     if (error.code === "connect_failed" || error.code === "timeout") this.report(this.health.failNow(), error.message);
   }
 
