@@ -20,8 +20,6 @@ export interface StatsSourceOptions {
   traffic: Traffic;
 }
 
-/** Snapshots asked within this long of each other share one (a dashboard, a scrape and /stats at once). */
-const FRESH_MS = 250;
 const FLEET_TIMEOUT_MS = 3000;
 
 /**
@@ -31,7 +29,7 @@ const FLEET_TIMEOUT_MS = 3000;
  */
 export class StatsSource {
   private link: WatchdogLink | undefined;
-  private recent: { at: number; snapshot: Promise<FleetStats> } | undefined;
+  private reading: Promise<FleetStats> | undefined;
 
   constructor(private readonly options: StatsSourceOptions) {}
 
@@ -39,10 +37,12 @@ export class StatsSource {
     this.link = link;
   }
 
+  /** The fleet now; callers that ask while a reading is under way (dashboards, a scrape, /stats) share it. */
   snapshot(): Promise<FleetStats> {
-    const now = performance.now();
-    if (this.recent === undefined || now - this.recent.at > FRESH_MS) this.recent = { at: now, snapshot: this.read() };
-    return this.recent.snapshot;
+    this.reading ??= this.read().finally(() => {
+      this.reading = undefined;
+    });
+    return this.reading;
   }
 
   private async read(): Promise<FleetStats> {

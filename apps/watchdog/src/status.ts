@@ -30,6 +30,8 @@ export function residentBytes(pid: number | null): number | null {
  */
 export class StatusCollector {
   private readonly peers = new Map<string, Peer>();
+  /** Peers whose first connection has not opened yet: a ping would be refused, so the first probe waits (briefly). */
+  private readonly opening = new Map<Peer, Promise<void>>();
   private readonly events: FleetEvent[] = [];
   private leader: number | null = null;
   private readonly startedAt = Date.now();
@@ -88,6 +90,7 @@ export class StatusCollector {
     const status: ProcessStatus = { ...member, memoryBytes: residentBytes(member.pid), requests: 0, errors: 0, inflight: 0 };
     if (member.pid === null || member.address === null || member.state !== "up") return [status, undefined];
     const peer = this.peerFor(member.address);
+    await this.opening.get(peer);
     // A server knows the rooms group; a hop (load balancer, reverse proxy) its upstreams.
     const [load, group, hop] = await Promise.allSettled([
       peer.ping(PROBE_TIMEOUT_MS),
@@ -103,7 +106,24 @@ export class StatusCollector {
   private peerFor(address: string): Peer {
     let peer = this.peers.get(address);
     if (peer === undefined) {
-      peer = new Peer({ address: parseAddress(address), role: "watchdog", id: 0, timeoutMs: PROBE_TIMEOUT_MS, connectTimeoutMs: PROBE_TIMEOUT_MS, backoff: { initialMs: 100, maxMs: 1000 } });
+      const { promise: opened, resolve } = Promise.withResolvers<void>();
+      const timer = setTimeout(resolve, PROBE_TIMEOUT_MS).unref();
+      peer = new Peer({
+        address: parseAddress(address),
+        role: "watchdog",
+        id: 0,
+        timeoutMs: PROBE_TIMEOUT_MS,
+        connectTimeoutMs: PROBE_TIMEOUT_MS,
+        backoff: { initialMs: 100, maxMs: 1000 },
+        onStateChange: (state) => {
+          if (state === "connecting") return;
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+      const created = peer;
+      this.opening.set(created, opened);
+      void opened.then(() => this.opening.delete(created));
       this.peers.set(address, peer);
     }
     return peer;
