@@ -25,7 +25,7 @@ import { RawBody, type Request, decodeValue } from "@switchyard/wire";
 import type { BalancerConfig } from "./config.ts";
 import { createRateLimiter } from "./rate-limit.ts";
 import { selectPool } from "./routing.ts";
-import { type RouteTrace, type Traffic, errorCode, newTrace, traced } from "./traffic.ts";
+import { type RouteTrace, type Traffic, details, errorCode, newTrace, traced } from "./traffic.ts";
 
 export interface Balancer extends Tier {
   /** Routes one HTTP request from the front door to the tier below and resolves to its answer; `trace` learns where it went. */
@@ -124,19 +124,7 @@ export async function createBalancer(config: BalancerConfig, log: Logger, traffi
     const trace = newTrace();
     const client = request.key ?? (request.body as { client?: unknown } | null)?.client;
     const done = (error?: unknown) =>
-      traffic.end(
-        {
-          protocol: "wire",
-          id: "-",
-          client: typeof client === "number" ? `Client #${client}` : "-",
-          request: request.op,
-          route: trace.pool,
-          upstream: trace.upstream ?? "-",
-          status: error === undefined ? "ok" : errorCode(error),
-          retries: trace.retries,
-        },
-        startedAt,
-      );
+      traffic.end("wire", error === undefined ? "ok" : errorCode(error), startedAt, () => details(trace, typeof client === "number" ? `Client #${client}` : "-", request.op));
     let answer: unknown;
     try {
       answer = run(client, trace);

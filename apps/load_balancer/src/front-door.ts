@@ -6,7 +6,7 @@ import { type HttpExchangeRequest, type HttpReply, INLINE_BODY, pathOf } from "@
 import { type AdminEndpoints, failure } from "./admin.ts";
 import { type CompressionOptions, compressAnswer } from "./compression.ts";
 import type { HttpCache } from "./http-cache.ts";
-import { type RouteTrace, type Traffic, newTrace } from "./traffic.ts";
+import { type RouteTrace, type Traffic, details, newTrace } from "./traffic.ts";
 import type { Views } from "./views.ts";
 
 export interface FrontDoorOptions {
@@ -144,11 +144,7 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
   const handler = (request: IncomingRequest): OutgoingResponse | Promise<OutgoingResponse> => {
     const startedAt = traffic.begin("http");
     const trace = newTrace();
-    const done = (status: number) =>
-      traffic.end(
-        { protocol: "http", id: trace.id, client: request.address, request: `${request.method} ${request.target}`, route: trace.pool, upstream: trace.upstream ?? "-", status: String(status), retries: trace.retries },
-        startedAt,
-      );
+    const done = (status: number) => traffic.end("http", String(status), startedAt, () => details(trace, request.address, `${request.method} ${request.target}`));
     let answer: OutgoingResponse | Promise<OutgoingResponse>;
     try {
       answer = dispatch(request, trace);

@@ -111,9 +111,9 @@ describe("FleetMetrics", () => {
   test("the load balancer's own requests are counted by protocol and answer, and timed in a histogram", async () => {
     const metrics = new FleetMetrics();
     const traffic = new Traffic(metrics.registry, undefined);
-    const record = { id: "-", client: "127.0.0.1", request: "GET /", route: "default", upstream: "Proxy #1", retries: 0 } as const;
-    for (const status of ["200", "200", "502"]) traffic.end({ ...record, protocol: "http", status }, traffic.begin("http"));
-    traffic.end({ ...record, protocol: "wire", status: "ok" }, traffic.begin("wire"));
+    const describe = () => ({ id: "-", client: "127.0.0.1", request: "GET /", route: "default", upstream: "Proxy #1", retries: 0 });
+    for (const status of ["200", "200", "502"]) traffic.end("http", status, traffic.begin("http"), describe);
+    traffic.end("wire", "ok", traffic.begin("wire"), describe);
     const families = parsePrometheus(await metrics.render(fleet()));
     expect(promSum(families, "switchyard_requests_total", { protocol: "http", code: "200" })).toBe(2);
     expect(promSum(families, "switchyard_requests_total", { protocol: "http", code: "502" })).toBe(1);

@@ -16,6 +16,14 @@ export interface RouteTrace {
   retries: number;
 }
 
+/** What the access log says of a request besides its protocol, status and duration. */
+export type RequestDetails = Omit<RequestRecord, "protocol" | "status" | "durationMs">;
+
+/** One request's route as the access log names it. */
+export function details(trace: RouteTrace, client: string, request: string): RequestDetails {
+  return { id: trace.id, client, request, route: trace.pool, upstream: trace.upstream ?? "-", retries: trace.retries };
+}
+
 export interface TrafficTotals {
   requests: number;
   /** HTTP: answers with a 5xx status; wire: error answers. */
@@ -59,25 +67,24 @@ export class Traffic {
     this.latency = { http: latency("http", "an HTTP request"), wire: latency("wire", "a wire request") };
   }
 
-  /** Whether `end` needs the request's details (id, client, upstream): only for the access log. */
-  get detailed(): boolean {
-    return this.accessLog !== undefined;
-  }
-
   begin(protocol: Protocol): number {
     this[protocol].inflight++;
     return performance.now();
   }
 
-  end(record: Omit<RequestRecord, "durationMs">, startedAt: number): void {
+  /**
+   * The request `begin` returned `startedAt` for is answered with `status` (an HTTP status, or for
+   * the wire "ok" or the error code). `describe` is called only when the access log is on.
+   */
+  end(protocol: Protocol, status: string, startedAt: number, describe: () => RequestDetails): void {
     const durationMs = performance.now() - startedAt;
-    const totals = this[record.protocol];
+    const totals = this[protocol];
     totals.inflight--;
     totals.requests++;
-    if (record.protocol === "http" ? Number(record.status) >= 500 : record.status !== "ok") totals.errors++;
-    this.requests.inc({ protocol: record.protocol, code: record.status });
-    this.latency[record.protocol].observe(durationMs / 1000);
-    this.accessLog?.write({ ...record, durationMs });
+    if (protocol === "http" ? Number(status) >= 500 : status !== "ok") totals.errors++;
+    this.requests.inc({ protocol, code: status });
+    this.latency[protocol].observe(durationMs / 1000);
+    this.accessLog?.write({ protocol, status, durationMs, ...describe() });
   }
 
   /** A request refused by --rate-limit (also `end`-ed, as 429 or rate_limited). */
