@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { CliError, fleetSocket } from "@switchyard/cli";
 import type { Logger } from "@switchyard/log";
 import { parseAddress } from "@switchyard/net";
-import { SupervisedChild } from "./child.ts";
+import { type ChildState, SupervisedChild } from "./child.ts";
 import type { WatchdogConfig } from "./config.ts";
 import { type ControlSocket, listenForChildren } from "./control.ts";
 import { createFleetControl } from "./fleet-control.ts";
@@ -104,7 +104,7 @@ export function createWatchdog(config: WatchdogConfig, log: Logger, rand: () => 
         n: child.spec.role === "load_balancer" ? 0 : child.spec.id,
         name: replica?.name ?? child.spec.label,
         pid: child.runningPid,
-        state: child.runningPid === null && child.state === "restarting" ? "down" : child.state,
+        state: shownState(child.state, child.runningPid !== null),
         restarts: child.restarts,
         uptimeSeconds: child.uptimeSeconds,
         proxy: replica?.proxy ?? null,
@@ -185,4 +185,14 @@ export function createWatchdog(config: WatchdogConfig, log: Logger, rand: () => 
       lock?.release();
     },
   };
+}
+
+/**
+ * A member's state as status shows it: a re-created member not yet running is down; one that was
+ * asked to stop and still runs is draining (finishing its requests in flight, as /rm and a stop do).
+ */
+function shownState(state: ChildState, running: boolean): string {
+  if (state === "restarting" && !running) return "down";
+  if (state === "stopping" && running) return "draining";
+  return state;
 }

@@ -37,7 +37,7 @@ export interface ProcessStatus {
   n: number;
   name: string;
   pid: number | null;
-  /** up, starting, down (dead, about to be re-created), stopping. */
+  /** up, starting, restarting (re-created, not serving yet), down (dead, about to be re-created), draining (stopping, finishing its requests), stopping. */
   state: string;
   restarts: number;
   uptimeSeconds: number | null;
