@@ -64,6 +64,7 @@ export async function createBalancer(config: BalancerConfig, log: Logger, traffi
       stats: () => ({
         upstreams: [...upstreamStats("external", external?.members ?? []), ...[...named].flatMap(([name, pool]) => upstreamStats(name, pool.members))],
         rateLimited: traffic.rateLimited.http + traffic.rateLimited.wire,
+        http: { ...traffic.http },
       }),
       handle: (pool) => (request) => counted(request, (client, trace) => route(pool, request, client, trace)),
     });

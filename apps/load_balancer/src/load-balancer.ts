@@ -95,9 +95,10 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
         proxy: null,
         address: formatAddress(config.listen),
         memoryBytes: process.memoryUsage.rss(),
-        requests: total,
-        errors,
-        inflight,
+        // Its wire listener's requests and its front door's: all the load it answered.
+        requests: total + traffic.http.requests,
+        errors: errors + traffic.http.errors,
+        inflight: inflight + traffic.http.inflight,
         hop: cache === undefined ? hop : { ...hop, cache: cache.stats },
       };
     },

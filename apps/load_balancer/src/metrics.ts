@@ -31,11 +31,11 @@ export class FleetMetrics {
     this.define(Counter, "switchyard_process_restarts_total", "Times the watchdog re-created the process after it died", PROCESS, (s) => byProcess(s, (p) => p.restarts));
     this.define(Gauge, "switchyard_process_uptime_seconds", "Seconds since the process (this incarnation) started", PROCESS, (s) => byProcess(s, (p) => p.uptimeSeconds));
     this.define(Gauge, "switchyard_process_resident_memory_bytes", "Resident memory (RSS) of the process", PROCESS, (s) => byProcess(s, (p) => p.memoryBytes));
-    this.define(Counter, "switchyard_process_requests_total", "Wire requests the process answered (load balancer: from clients; proxies: from the load balancer; servers: from proxies)", PROCESS, (s) =>
+    this.define(Counter, "switchyard_process_requests_total", "Requests the process answered (load balancer: wire and HTTP from clients; proxies: from the load balancer; servers: from proxies)", PROCESS, (s) =>
       byProcess(s, (p) => (p.role === "watchdog" ? null : p.requests)),
     );
-    this.define(Counter, "switchyard_process_errors_total", "Wire requests the process answered with an error", PROCESS, (s) => byProcess(s, (p) => (p.role === "watchdog" ? null : p.errors)));
-    this.define(Gauge, "switchyard_process_inflight_requests", "Wire requests the process is working on", PROCESS, (s) => byProcess(s, (p) => (p.role === "watchdog" ? null : p.inflight)));
+    this.define(Counter, "switchyard_process_errors_total", "Requests the process answered with an error (HTTP: a 5xx status)", PROCESS, (s) => byProcess(s, (p) => (p.role === "watchdog" ? null : p.errors)));
+    this.define(Gauge, "switchyard_process_inflight_requests", "Requests the process is working on", PROCESS, (s) => byProcess(s, (p) => (p.role === "watchdog" ? null : p.inflight)));
     this.define(Counter, "switchyard_upstream_requests_total", "Attempts a hop sent to an upstream (retries included)", UPSTREAM, (s) => byUpstream(s, (u) => u.requests));
     this.define(Counter, "switchyard_upstream_errors_total", "Attempts to an upstream that ended without an answer (refused, lost, timed out)", UPSTREAM, (s) => byUpstream(s, (u) => u.errors));
     this.define(Counter, "switchyard_upstream_retries_total", "Attempts to an upstream that retried another upstream's failure", UPSTREAM, (s) => byUpstream(s, (u) => u.retries));

@@ -98,7 +98,12 @@ export class StatusCollector {
       member.role === "server" ? Promise.reject(new Error("not a hop")) : (peer.request(HOP_STATS_OP, {}, PROBE_TIMEOUT_MS) as Promise<HopStats>),
     ]);
     if (load.status === "fulfilled") Object.assign(status, { requests: load.value.total, errors: load.value.errors, inflight: load.value.inflight });
-    if (hop.status === "fulfilled" && Array.isArray(hop.value?.upstreams)) status.hop = hop.value;
+    if (hop.status === "fulfilled" && Array.isArray(hop.value?.upstreams)) {
+      status.hop = hop.value;
+      // The load balancer's front door answers HTTP besides the wire: that is load it served too.
+      const http = hop.value.http;
+      if (http !== undefined) Object.assign(status, { requests: status.requests + http.requests, errors: status.errors + http.errors, inflight: status.inflight + http.inflight });
+    }
     const answer = group.status === "fulfilled" ? group.value : undefined;
     return [status, answer && typeof answer.epoch === "number" ? { leader: answer.leader ?? null, epoch: answer.epoch } : undefined];
   }

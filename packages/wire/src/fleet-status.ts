@@ -26,6 +26,8 @@ export interface HopStats {
   cache?: { hits: number; misses: number; entries: number; bytes: number };
   /** Requests refused by the hop's rate limit. */
   rateLimited?: number;
+  /** HTTP requests the hop answered besides its wire requests (the load balancer's front door): part of its load. */
+  http?: { requests: number; errors: number; inflight: number };
 }
 
 export type Role = "watchdog" | "load_balancer" | "reverse_proxy" | "server";
@@ -46,7 +48,7 @@ export interface ProcessStatus {
   address: string | null;
   /** Resident memory (RSS), null when it cannot be read (not running, not Linux). */
   memoryBytes: number | null;
-  /** Requests its listener has answered, failed, and has in flight (zeros when it could not be asked). */
+  /** Requests it has answered, failed, and has in flight, wire and (the load balancer) HTTP; zeros when it could not be asked. */
   requests: number;
   errors: number;
   inflight: number;

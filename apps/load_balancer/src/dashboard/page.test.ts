@@ -13,11 +13,12 @@ interface Helpers {
   serverLoad(servers: Proc[], rates: Rates): { unit: string; max: number };
   graphSvg(history: { time: number; rate: number }[], now: number): string;
   recentEvents(events: { time: number; text: string }[], limit: number): { text: string }[];
+  leaderLabel(snap: Snap & { rooms: { leader: number | null } }): string;
 }
 
 // The helpers are plain browser JS; evaluate them on their own (they touch no DOM).
 const helpers = new Function(
-  `${DASHBOARD_HELPERS_JS}\nreturn { escapeHtml, processRates, extendHistory, buildTree, treeHtml, serverLoad, graphSvg, recentEvents };`,
+  `${DASHBOARD_HELPERS_JS}\nreturn { escapeHtml, processRates, extendHistory, buildTree, treeHtml, serverLoad, graphSvg, recentEvents, leaderLabel };`,
 )() as Helpers;
 
 const proc = (role: string, n: number, requests: number, proxy: number | null = null, name = `${role} ${n}`): Proc =>
@@ -38,7 +39,7 @@ const snapshot = (time: number, serverRequests: number[], topology = "two-tier")
 test("the document is self-contained: no URLs to other origins, a title, /stats and /events", () => {
   expect(DASHBOARD_HTML).not.toMatch(/https?:\/\//i);
   expect(DASHBOARD_HTML).not.toMatch(/<script[^>]*\ssrc\s*=/i);
-  expect(DASHBOARD_HTML).not.toMatch(/<link[^>]*\shref\s*=/i);
+  expect(DASHBOARD_HTML).not.toMatch(/<link[^>]*\shref\s*=\s*"(?!data:)/i); // the icon is inline, so the browser asks the fleet for no /favicon.ico
   expect(DASHBOARD_HTML).not.toMatch(/(src|href|action)\s*=\s*["']?\/\//i);
   expect(DASHBOARD_HTML).toMatch(/<title>[^<]+<\/title>/);
   expect(DASHBOARD_HTML).toContain('"/stats"');
@@ -76,4 +77,11 @@ test("the tree carries test ids and states, counts every process and escapes nam
   const flat = helpers.buildTree(snapshot(1, Array.from({ length: 60 }, () => 0), "flat"));
   expect([flat.count, flat.direct.length, flat.groups.length]).toEqual([62, 60, 0]);
   expect(helpers.escapeHtml(`"'&`)).toBe("&quot;&#39;&amp;");
+});
+
+test("the rooms leader is named by its server, the pid beside it (the election names pids)", () => {
+  const snap = snapshot(1_000, [1, 2]);
+  expect(helpers.leaderLabel({ ...snap, rooms: { leader: 102 } })).toBe("Server 2, pid 102");
+  expect(helpers.leaderLabel({ ...snap, rooms: { leader: 999 } })).toBe("pid 999");
+  expect(helpers.leaderLabel({ ...snap, rooms: { leader: null } })).toBe("no leader");
 });

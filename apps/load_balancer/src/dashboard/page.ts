@@ -63,6 +63,14 @@ function processRates(prev, cur) {
   return rates;
 }
 
+/** The rooms leader as people know it: the server whose pid the election named ("S7, pid 29217"), or the pid alone. */
+function leaderLabel(snap) {
+  const leader = snap.rooms.leader;
+  if (leader === null || leader === undefined) return "no leader";
+  const server = snap.processes.find((p) => p.role === "server" && p.pid === leader);
+  return server ? server.name + ", pid " + leader : "pid " + leader;
+}
+
 /** Everything the load balancer has answered: HTTP plus wire protocol requests. */
 function totalRequests(snap) {
   return (snap.http ? snap.http.requests : 0) + (snap.wire ? snap.wire.requests : 0);
@@ -281,7 +289,7 @@ function render() {
   const last = view.history[view.history.length - 1];
   byId("rate-now").textContent = last && last.time === snap.time ? formatRate(last.rate) + " req/s" : DASH;
   byId("rate-graph").innerHTML = graphSvg(view.history, snap.time);
-  byId("rooms-leader").textContent = snap.rooms.leader === null || snap.rooms.leader === undefined ? "no leader" : String(snap.rooms.leader);
+  byId("rooms-leader").textContent = leaderLabel(snap);
   byId("rooms-epoch").textContent = String(snap.rooms.epoch);
   byId("events").innerHTML = eventsHtml(recentEvents(snap.events, 20));
 }
@@ -406,6 +414,7 @@ export const DASHBOARD_HTML: string = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Switchyard dashboard</title>
+<link rel="icon" href="data:,">
 <style>${DASHBOARD_CSS}</style>
 </head>
 <body>
