@@ -1,5 +1,5 @@
 import { type Logger, infoEnabled } from "@switchyard/log";
-import { RequestError, Streamed } from "@switchyard/net";
+import { type RequestHandler, RequestError, Streamed } from "@switchyard/net";
 import {
   type ExternalPool,
   type HttpExchangeRequest,
@@ -66,14 +66,15 @@ export async function createBalancer(config: BalancerConfig, log: Logger, traffi
         rateLimited: traffic.rateLimited.http + traffic.rateLimited.wire,
         http: { ...traffic.http },
       }),
-      handle: (pool) => (request) => counted(request, (client, trace) => route(pool, request, client, trace)),
+      handle: (pool) => (traffic.logging ? logged(pool) : (request) => route(pool, request, undefined)),
+      onAnswered: (_op, outcome, durationMs) => traffic.answered("wire", outcome, durationMs),
     });
   } catch (error) {
     closePools();
     throw error;
   }
   /** One wire request to the tier below; throws RequestError for a request it refuses. */
-  function route(pool: Pool, request: Request, client: unknown, trace: RouteTrace): unknown {
+  function route(pool: Pool, request: Request, trace: RouteTrace | undefined): unknown {
     const onAttempt = (upstream: Upstream, previous: { upstream: Upstream; error: Error } | undefined) => traced(trace, upstream, previous !== undefined);
     if (request.op === "http") {
       // An HTTP request that came over the wire: it carries its key, or gets a request id.
@@ -89,7 +90,7 @@ export async function createBalancer(config: BalancerConfig, log: Logger, traffi
         },
       });
     }
-    // Route on the envelope's key when the client sent one: the body then stays undecoded bytes.
+    const client = clientOf(request);
     if (typeof client !== "number" || !Number.isSafeInteger(client) || client < 1) {
       throw new RequestError("bad_request", "client must be a positive integer");
     }
@@ -119,23 +120,26 @@ export async function createBalancer(config: BalancerConfig, log: Logger, traffi
       },
     });
   }
-  /** Runs one wire request, counting it (and with --access-log, logging it) once it is answered. */
-  function counted(request: Request, run: (client: unknown, trace: RouteTrace) => unknown): unknown {
-    const startedAt = traffic.begin("wire");
-    const trace = newTrace();
-    const client = request.key ?? (request.body as { client?: unknown } | null)?.client;
-    const done = (error?: unknown) =>
-      traffic.end("wire", error === undefined ? "ok" : errorCode(error), startedAt, () => details(trace, typeof client === "number" ? `Client #${client}` : "-", request.op));
-    let answer: unknown;
-    try {
-      answer = run(client, trace);
-    } catch (error) {
-      done(error);
-      throw error;
-    }
-    if (answer instanceof Promise) answer.then(() => done(), done);
-    else done();
-    return answer;
+  /** With --access-log: each wire request is traced on its way and written once answered. */
+  function logged(pool: Pool): RequestHandler {
+    return (request) => {
+      const startedAt = performance.now();
+      const trace = newTrace();
+      const write = (status: string) => {
+        const client = request.op === "http" ? undefined : clientOf(request);
+        traffic.logWire(status, performance.now() - startedAt, details(trace, typeof client === "number" ? `Client #${client}` : "-", request.op));
+      };
+      let answer: unknown;
+      try {
+        answer = route(pool, request, trace);
+      } catch (error) {
+        write(errorCode(error));
+        throw error;
+      }
+      if (answer instanceof Promise) answer.then(() => write("ok"), (error: unknown) => write(errorCode(error)));
+      else write("ok");
+      return answer;
+    };
   }
   const routeDefault = external ? externalRouter(external, policy, config, log, "external") : wireRouter(tier.pool, policy, config, log, noun);
   const routers = new Map([...named].map(([name, pool]) => [name, externalRouter(pool, createPolicy(config.policy), config, log, name)]));
@@ -193,4 +197,9 @@ function wireRouter(pool: Pool, policy: Policy, config: BalancerConfig, log: Log
 /** An answer's head as it came from the tier below: the bytes a hop did not decode, or a value. */
 function readHead(head: unknown): unknown {
   return head instanceof RawBody ? decodeValue(head) : head;
+}
+
+/** The client a wire request is from: the envelope's key when the client sent one (the body then stays undecoded bytes), else the body's. */
+function clientOf(request: Request): unknown {
+  return request.key ?? (request.body as { client?: unknown } | null)?.client;
 }

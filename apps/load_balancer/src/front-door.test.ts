@@ -54,7 +54,7 @@ function observability(accessLog?: AccessLog): Pick<FrontDoorOptions, "traffic" 
   const metrics = new FleetMetrics();
   const traffic = new Traffic(metrics.registry, accessLog);
   const self = () => ({ role: "load_balancer" as const, n: 0, name: "Load Balancer", pid: process.pid, state: "up", restarts: 0, uptimeSeconds: 1, proxy: null, address: null, memoryBytes: null, requests: 0, errors: 0, inflight: 0 });
-  const source = new StatsSource({ topology: "two-tier", traffic, self });
+  const source = new StatsSource({ topology: "two-tier", traffic, self, wire: () => ({ requests: 0, errors: 0, inflight: 0 }) });
   return { traffic, views: createViews({ source, metrics, allow: undefined, log: silent }) };
 }
 

@@ -142,9 +142,9 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
   };
   /** Every request is counted (and logged with --access-log) once its answer, or a streamed answer's head, is ready. */
   const handler = (request: IncomingRequest): OutgoingResponse | Promise<OutgoingResponse> => {
-    const startedAt = traffic.begin("http");
+    const startedAt = traffic.begin();
     const trace = newTrace();
-    const done = (status: number) => traffic.end("http", String(status), startedAt, () => details(trace, request.address, `${request.method} ${request.target}`));
+    const done = (status: number) => traffic.end(status, startedAt, () => details(trace, request.address, `${request.method} ${request.target}`));
     let answer: OutgoingResponse | Promise<OutgoingResponse>;
     try {
       answer = dispatch(request, trace);

@@ -81,6 +81,10 @@ export async function createLoadBalancer(config: BalancerConfig, log: Logger): P
   const source = new StatsSource({
     topology: config.flat ? "flat" : "two-tier",
     traffic,
+    wire: () => {
+      const { total, errors, inflight } = balancer.listener.stats();
+      return { requests: total, errors, inflight };
+    },
     self: () => {
       const { total, errors, inflight } = balancer.listener.stats();
       const hop = balancer.stats();

@@ -112,8 +112,8 @@ describe("FleetMetrics", () => {
     const metrics = new FleetMetrics();
     const traffic = new Traffic(metrics.registry, undefined);
     const describe = () => ({ id: "-", client: "127.0.0.1", request: "GET /", route: "default", upstream: "Proxy #1", retries: 0 });
-    for (const status of ["200", "200", "502"]) traffic.end("http", status, traffic.begin("http"), describe);
-    traffic.end("wire", "ok", traffic.begin("wire"), describe);
+    for (const status of [200, 200, 502]) traffic.end(status, traffic.begin(), describe);
+    traffic.answered("wire", "ok", 1.5); // as the wire listener reports it
     const families = parsePrometheus(await metrics.render(fleet()));
     expect(promSum(families, "switchyard_requests_total", { protocol: "http", code: "200" })).toBe(2);
     expect(promSum(families, "switchyard_requests_total", { protocol: "http", code: "502" })).toBe(1);

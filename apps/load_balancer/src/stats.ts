@@ -18,6 +18,8 @@ export interface StatsSourceOptions {
   /** This load balancer as a process of the fleet, read now. */
   self(): ProcessStatus;
   traffic: Traffic;
+  /** The wire listener's requests, errors and requests in flight. */
+  wire(): TrafficTotals;
 }
 
 const FLEET_TIMEOUT_MS = 3000;
@@ -48,7 +50,7 @@ export class StatsSource {
   private async read(): Promise<FleetStats> {
     const { topology, traffic: counts } = this.options;
     const self = this.options.self();
-    const traffic = { http: { ...counts.http }, wire: { ...counts.wire }, rateLimited: { ...counts.rateLimited } };
+    const traffic = { http: { ...counts.http }, wire: this.options.wire(), rateLimited: { ...counts.rateLimited } };
     const alone = (warning: string): FleetStats => ({ time: Date.now(), topology, processes: [self], rooms: { leader: null, epoch: null }, events: [], ...traffic, warning });
     if (this.link === undefined) return alone("this load balancer runs without a watchdog: only its own numbers are known");
     try {

@@ -35,6 +35,7 @@ function setup(allow?: string) {
   const source = new StatsSource({
     topology: "two-tier",
     traffic,
+    wire: () => ({ requests: 0, errors: 0, inflight: 0 }),
     self: () => {
       reads++;
       return self(reads);

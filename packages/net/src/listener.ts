@@ -43,6 +43,11 @@ export interface ListenerOptions {
   onClose?(conn: Connection): void;
   /** Something a client sent was wrong (already answered with an error frame); for the log. */
   onProblem?(description: string): void;
+  /**
+   * A counted request was answered: "ok" (a streamed answer once its head went) or the error code,
+   * and how long it took (metrics; set only when wanted, it costs a clock reading per request).
+   */
+  onAnswered?(op: string, outcome: string, durationMs: number): void;
 }
 
 export interface Listener {
@@ -136,8 +141,11 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     // Uncounted ops (a group's own chatter, status probes) are in flight for draining, but are not load.
     const counted = options.counted?.(request.op) !== false;
     if (counted) stats.total++;
+    const answered = counted ? options.onAnswered : undefined;
+    const startedAt = answered === undefined ? 0 : performance.now();
     const upload = request.streamed === true ? receiveBody(conn, request) : undefined;
     const ok = (body: unknown) => {
+      answered?.(request.op, "ok", performance.now() - startedAt);
       if (body instanceof Streamed) {
         answerStreamed(conn, request, body);
         // After the answer started: an answer that streams the request body back has locked it by now.
@@ -168,6 +176,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
             ? (error.remoteCode ?? error.code)
             : "internal";
       const message = error instanceof Error ? error.message : String(error);
+      answered?.(request.op, code, performance.now() - startedAt);
       if (code === "internal") problem(`request ${request.op} failed: ${message}`);
       if (!conn.closed) conn.send({ t: "err", id: request.id, code, message });
     };

@@ -33,6 +33,8 @@ export interface TierOptions {
   limits?: PoolOptions["limits"];
   /** Answers one request, usually by `forward`ing it to a member of `pool`. */
   handle(pool: Pool): RequestHandler;
+  /** Each answered request's op, outcome ("ok" or the error code) and time (see ListenerOptions.onAnswered). */
+  onAnswered?(op: string, outcome: string, durationMs: number): void;
   /** What the hop adds to its `hop.stats` answer: other upstreams (external, named pools), its cache, its rate limit. */
   stats?(): Partial<HopStats>;
 }
@@ -65,6 +67,7 @@ export async function createTier(options: TierOptions): Promise<Tier> {
       id,
       handle: (request, conn) => (request.op === HOP_STATS_OP ? stats() : handle(request, conn)),
       counted: (op) => op !== HOP_STATS_OP,
+      onAnswered: options.onAnswered,
       onProblem: (text) => log.warn(text),
       decode: { lazyRequests: true }, // A hop reads a body only when it must; it forwards the bytes.
     });
