@@ -39,6 +39,8 @@ test("after known traffic, /metrics counts add up across tiers; the access log h
     session.close();
   }
   for (let i = 0; i < HTTP; i++) expect((await call(base, "GET", "/home")).status).toBe(200);
+  // The servers elect a rooms leader as they start; on a loaded machine that can finish after the traffic above.
+  await fleet.watchdog.waitForLine(/\[Server #\d+\]: Election completed/);
 
   const families = parsePrometheus((await call(base, "GET", "/metrics")).text);
   const sum = (name: string, match: Record<string, string> = {}) => promSum(families, name, match);
