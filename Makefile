@@ -9,7 +9,7 @@ BUN         := $(shell b=$$(command -v bun 2>/dev/null) && [ "$$($$b --version 2
 DEPS_STAMP  := node_modules/.switchyard-deps
 SHARED_SRC  := $(shell find packages -name '*.ts' -not -name '*.test.ts' 2>/dev/null) package.json tsconfig.base.json scripts/build.ts
 
-.PHONY: all clean distclean test unit e2e typecheck bench deps
+.PHONY: all clean distclean test unit e2e typecheck bench analysis deps
 all: $(BINARIES)
 
 # Each binary depends on its own app's sources and the shared packages, so `make server`
@@ -57,6 +57,10 @@ test: all
 
 bench: all
 	$(BUN) scripts/bench.ts
+
+# The experiments of seeds/002 Task 4 on real fleets: charts to docs/figures, tables into report.md.
+analysis: all
+	$(BUN) scripts/analysis.ts
 
 clean:
 	rm -f $(BINARIES) *.bun-build

@@ -1,4 +1,4 @@
-// `make bench`: chain vs direct throughput (interleaved), CPU per request of every fleet process,
+// `make bench`: every benchmark, summed up on one table (scripts/bench/summary.ts, between the bench-summary markers); chain vs direct throughput (interleaved), CPU per request of every fleet process,
 // respawn times, how fast a dead or hung member leaves rotation, written into report.md between the bench markers; then the
 // HTTP front door against HAProxy (scripts/bench/http.ts), between the bench-http markers; then what the front door's
 // features cost (cache hit vs miss, gzip, HTTPS: scripts/bench/features.ts), between the bench-features markers; then the rooms
@@ -20,6 +20,7 @@ import { ROOMS_END_MARKER, ROOMS_START_MARKER, type RoomsBenchResult, measureRoo
 import { HTTP_END_MARKER, HTTP_START_MARKER, renderHttpSection } from "./bench/http-report.ts";
 import { writeSection } from "./bench/report-file.ts";
 import { measureRespawns } from "./bench/respawn.ts";
+import { SUMMARY_END_MARKER, SUMMARY_START_MARKER, renderSummary } from "./bench/summary.ts";
 import { type LoadShape, compareChainDirect } from "./bench/throughput.ts";
 import { type Variant, compareVariants } from "./bench/variants.ts";
 
@@ -113,7 +114,10 @@ try {
   const roomsMarkdown = renderRoomsSection(rooms, machine, "make bench");
   console.log(`\n${roomsMarkdown}\n`);
   writeSection(REPORT, ROOMS_START_MARKER, ROOMS_END_MARKER, roomsMarkdown);
-  say(`written into ${REPORT} between the bench, bench-http, bench-features and bench-rooms markers`);
+  const summary = renderSummary({ machine, elapsedS: (performance.now() - started) / 1000, throughput, healthCost, respawn, hang, http, features, rooms });
+  console.log(`\n${summary}\n`);
+  writeSection(REPORT, SUMMARY_START_MARKER, SUMMARY_END_MARKER, summary);
+  say(`written into ${REPORT} between the bench-summary, bench, bench-http, bench-features and bench-rooms markers`);
 } catch (error) {
   console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   exitCode = 1;

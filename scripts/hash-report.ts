@@ -13,24 +13,14 @@
  * (from a seeded PRNG, so every run prints the same table).
  */
 import { parseArgs } from "node:util";
-import { seededRandom } from "@switchyard/testing/random";
-import { consistentHash } from "../packages/upstream/src/policies/consistent-hash.ts";
 import { HASH_NAMES } from "../packages/upstream/src/policies/hash-functions.ts";
-import { ipHash } from "../packages/upstream/src/policies/ip-hash.ts";
-import { maglev } from "../packages/upstream/src/policies/maglev.ts";
-import { PolicyParams } from "../packages/upstream/src/policies/params.ts";
 import { PROBES } from "../packages/upstream/src/policies/ring.ts";
-import type { Candidate, PolicyDeps, PolicyFactory } from "../packages/upstream/src/policy.ts";
+import { type Measure, measurePolicy, requestIds } from "./analysis/model.ts";
 
 interface Variant {
   readonly label: string;
-  readonly factory: PolicyFactory;
+  /** The policy spec, as --lb-policy takes it. */
   readonly spec: string;
-}
-interface Measure {
-  readonly maxMean: number;
-  readonly cv: number;
-  readonly moved: number;
 }
 interface Row {
   readonly policy: string;
@@ -40,39 +30,10 @@ interface Row {
 }
 
 const VARIANTS: Variant[] = [
-  ...HASH_NAMES.flatMap((hash) =>
-    PROBES.map((probe) => ({ label: `consistent-hash ${hash} ${probe}`, factory: consistentHash, spec: `hash=${hash},server-hash=${hash},probe=${probe}` })),
-  ),
-  { label: "maglev", factory: maglev, spec: "" },
-  { label: "ip-hash", factory: ipHash, spec: "" },
+  ...HASH_NAMES.flatMap((hash) => PROBES.map((probe) => ({ label: `consistent-hash ${hash} ${probe}`, spec: `consistent-hash:hash=${hash},server-hash=${hash},probe=${probe}` }))),
+  { label: "maglev", spec: "maglev" },
+  { label: "ip-hash", spec: "ip-hash" },
 ];
-
-/** The hashing policies use neither randomness nor time. */
-const DEPS: PolicyDeps = { random: () => 0, now: () => 0 };
-
-/** Repeatable 6-digit request ids, like the seed's R_id. */
-function requestIds(count: number, seed: number): number[] {
-  const random = seededRandom(seed);
-  return Array.from({ length: count }, () => 100_000 + Math.floor(random() * 900_000));
-}
-
-function measure(variant: Variant, n: number, keys: readonly number[]): Measure {
-  const policy = variant.factory.create(PolicyParams.parse(variant.spec === "" ? variant.factory.name : `${variant.factory.name}:${variant.spec}`), DEPS);
-  const pool: Candidate[] = Array.from({ length: n }, (_, i) => ({ n: i + 1, available: true, inflight: 0, load: undefined }));
-  const before = keys.map((k) => policy.select(pool, k)?.n ?? 0);
-  const counts = new Array<number>(n).fill(0);
-  for (const owner of before) counts[owner - 1]!++;
-  const mean = keys.length / n;
-  const variance = counts.reduce((sum, c) => sum + (c - mean) ** 2, 0) / n;
-  let moved = 0;
-  for (const leaving of pool) {
-    const rest = pool.filter((u) => u !== leaving);
-    keys.forEach((k, i) => {
-      if (policy.select(rest, k)?.n !== before[i]) moved++;
-    });
-  }
-  return { maxMean: Math.max(...counts) / mean, cv: Math.sqrt(variance) / mean, moved: moved / n / keys.length };
-}
 
 function renderTable(rows: readonly Row[], count: number): string {
   const widths = [36, 2, 8, 6, 6, 8, 6, 6];
@@ -98,5 +59,5 @@ const count = Number(values.keys);
 if (!Number.isInteger(count) || count < 1) throw new Error(`--keys must be a positive integer, not ${values.keys}`);
 const ids = Array.from({ length: count }, (_, i) => i + 1);
 const rids = requestIds(count, 2024);
-const rows: Row[] = VARIANTS.flatMap((v) => [2, 3, 4, 5, 6].map((n) => ({ policy: v.label, n, ids: measure(v, n, ids), rids: measure(v, n, rids) })));
+const rows: Row[] = VARIANTS.flatMap((v) => [2, 3, 4, 5, 6].map((n) => ({ policy: v.label, n, ids: measurePolicy(v.spec, n, ids), rids: measurePolicy(v.spec, n, rids) })));
 console.log(values.json ? JSON.stringify({ keys: count, rows }, null, 2) : renderTable(rows, count));

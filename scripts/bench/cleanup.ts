@@ -56,9 +56,9 @@ export function cleanupAll(): void {
 /**
  * Cleans up on Ctrl-C, SIGTERM, SIGHUP, on exit, and when `limitMs` has passed (then exits 1). Also
  * gives every fleet the bench starts a temporary data directory (servers keep reservations there),
- * so a bench never touches the user's ~/.local/state/switchyard.
+ * so a bench (or the analysis) never touches the user's ~/.local/state/switchyard.
  */
-export function installCleanupHandlers(limitMs: number): void {
+export function installCleanupHandlers(limitMs: number, name = "bench"): void {
   if (process.env.SWITCHYARD_DATA_DIR === undefined) {
     const data = mkdtempSync(join(tmpdir(), "sy-bench-data-"));
     trackDir(data);
@@ -66,14 +66,14 @@ export function installCleanupHandlers(limitMs: number): void {
   }
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
-      console.error(`\nbench: ${signal}: stopping every process it started`);
+      console.error(`\n${name}: ${signal}: stopping every process it started`);
       cleanupAll();
       process.exit(130);
     });
   }
   process.on("exit", () => cleanupAll());
   setTimeout(() => {
-    console.error(`\nbench: still running after ${limitMs / 1000} s; stopping every process it started`);
+    console.error(`\n${name}: still running after ${limitMs / 1000} s; stopping every process it started`);
     cleanupAll();
     process.exit(1);
   }, limitMs).unref();

@@ -80,6 +80,11 @@ export function renderHttpSection(result: HttpBenchResult, machine: Machine, com
     "",
     `CPU per request of every process involved (proxying + backends + wrk), and the req/s that ${machine.cores} fully used cores would allow at that cost: ${cpuLine.join("; ")}.`,
     "",
+    `Proxying CPU µs per request, process by process: ${rows
+      .filter((r) => r.proxyUsEach.length > 0)
+      .map((r) => `${r.label}: ${r.proxyUsEach.map((p) => `${p.name} ${us(p.us)}`).join(", ")}`)
+      .join("; ")}.`,
+    "",
     `Targets from the issue: flat front door ≥ ${FLAT_TARGET.toFixed(1)}× HAProxy with p99 no worse: ${verdict(flat, FLAT_TARGET, true)}; ` +
       `front door with external upstreams ≥ ${UPSTREAMS_TARGET.toFixed(1)}×: ${verdict(upstreams, UPSTREAMS_TARGET, false)}.`,
     "",

@@ -16,6 +16,8 @@ const BACKEND_SCRIPT = join(import.meta.dir, "http-backend.ts");
 export interface TargetPids {
   /** The processes doing the proxying: HAProxy, or the load balancer and the reverse proxies. */
   proxy: number[];
+  /** What each proxying process is called in the report ("HAProxy", "Load Balancer", "Reverse Proxy #2"), by pid. */
+  names: Record<number, string>;
   /** Whatever answers /home behind them: the Bun.serve backends or the fleet's servers. */
   backend: number[];
   /** Processes of the target that are neither (the watchdog). */
@@ -187,7 +189,7 @@ export async function startHaproxy(haproxy: string, dir: string, config: Haproxy
   const proc = new Spawned(cmd);
   trackPid(proc.pid);
   const url = `http://127.0.0.1:${config.port}${HOME_PATH}`;
-  const target: Target = { url, command: cmd.join(" "), pids: () => ({ proxy: [proc.pid], backend: [], other: [] }), warnings: [], stop: stopper(proc) };
+  const target: Target = { url, command: cmd.join(" "), pids: () => ({ proxy: [proc.pid], names: { [proc.pid]: "HAProxy" }, backend: [], other: [] }), warnings: [], stop: stopper(proc) };
   const answer = await waitForHome(url, readyTimeoutMs, () => isRunning(proc));
   if (!answer.ok) {
     await target.stop();
@@ -226,7 +228,8 @@ export async function startHttpFleet(spec: HttpFleetSpec, port: number, runDir: 
     pids() {
       const members = processesIn(runDir);
       const of = (kinds: string[]) => members.filter((m) => kinds.includes(m.kind)).map((m) => m.pid);
-      return { proxy: of(["load_balancer", "reverse_proxy"]), backend: of(["server"]), other: of(["watchdog"]) };
+      const names = Object.fromEntries(members.filter((m) => m.kind === "load_balancer" || m.kind === "reverse_proxy").map((m) => [m.pid, m.label]));
+      return { proxy: of(["load_balancer", "reverse_proxy"]), names, backend: of(["server"]), other: of(["watchdog"]) };
     },
     warnings: [],
     stop: () => destroyFleet(watchdog, runDir, forget),

@@ -38,6 +38,8 @@ export interface HttpRow {
   runs: WrkRun[];
   /** CPU µs per request over all counted runs: the proxying processes, what answers behind them, wrk. */
   proxyUs: number;
+  /** The same for each proxying process on its own (HAProxy; the load balancer and each reverse proxy). */
+  proxyUsEach: Array<{ name: string; us: number }>;
   backendUs: number;
   wrkUs: number;
   /** wrk's share of one core during the counted runs. */
@@ -164,14 +166,14 @@ export async function measureHttp(options: HttpBenchOptions): Promise<HttpBenchR
         label: "wrk → one Bun.serve (no proxy)",
         kind: "reference",
         command: "wrk straight at backend 1, http://127.0.0.1:<B1>/home",
-        start: async () => ({ target: direct(() => ({ proxy: [], backend: [backends[0]!.pid], other: [] }), backendUrl(backends[0]!), "wrk straight at backend 1"), threads: shape.threads, usesBackends: [] }),
+        start: async () => ({ target: direct(() => ({ proxy: [], names: {}, backend: [backends[0]!.pid], other: [] }), backendUrl(backends[0]!), "wrk straight at backend 1"), threads: shape.threads, usesBackends: [] }),
       },
       {
         label: `wrk → 3 Bun.serve (no proxy, ${BACKENDS} wrk threads)`,
         kind: "reference",
         command: `wrk -t${BACKENDS} -s each-thread-own-backend.lua (thread i connects to backend i)`,
         start: async () => ({
-          target: direct(() => ({ proxy: [], backend: backends.map((b) => b.pid), other: [] }), backendUrl(backends[0]!), `wrk -t${BACKENDS} -s each-thread-own-backend.lua`),
+          target: direct(() => ({ proxy: [], names: {}, backend: backends.map((b) => b.pid), other: [] }), backendUrl(backends[0]!), `wrk -t${BACKENDS} -s each-thread-own-backend.lua`),
           threads: BACKENDS,
           script: luaFile,
           usesBackends: [],
@@ -207,7 +209,7 @@ export async function measureHttp(options: HttpBenchOptions): Promise<HttpBenchR
     for (const t of live) await runWrk(cmdOf(t, shape.durationS), shape.durationS, []);
 
     const runs = new Map<StartedTarget, WrkRun[]>(live.map((t) => [t, []]));
-    const ticks = new Map<StartedTarget, { proxy: number; backend: number }>(live.map((t) => [t, { proxy: 0, backend: 0 }]));
+    const ticks = new Map<StartedTarget, { proxy: number; backend: number; each: Map<string, number> }>(live.map((t) => [t, { proxy: 0, backend: 0, each: new Map() }]));
     for (let round = 1; round <= rounds; round++) {
       for (const t of live) {
         await runWrk(cmdOf(t, shape.warmupS), shape.warmupS, []);
@@ -220,6 +222,10 @@ export async function measureHttp(options: HttpBenchOptions): Promise<HttpBenchR
         const acc = ticks.get(t)!;
         acc.proxy += sumOf(pids.proxy);
         acc.backend += sumOf(pids.backend);
+        for (const pid of pids.proxy) {
+          const name = pids.names[pid] ?? `pid ${pid}`;
+          acc.each.set(name, (acc.each.get(name) ?? 0) + (r.cpuTicks[pid] ?? 0));
+        }
         runs.get(t)!.push(r);
         const ours = sumOf([...pids.proxy, ...pids.backend, ...pids.other]) + (r.wrkCpuUs / 1e6) * tps;
         const others = Math.max(0, r.machine.busy - ours) / (r.machine.total || 1);
@@ -244,6 +250,7 @@ export async function measureHttp(options: HttpBenchOptions): Promise<HttpBenchR
         threads: t.threads,
         runs: list,
         proxyUs: us(acc.proxy),
+        proxyUsEach: [...acc.each].sort(([a], [b]) => a.localeCompare(b)).map(([name, tk]) => ({ name, us: us(tk) })),
         backendUs: us(acc.backend),
         wrkUs: wrkUs / requests,
         wrkCoreShare: wrkUs / 1e6 / seconds / t.threads,
