@@ -46,7 +46,7 @@ typecheck: $(DEPS_STAMP)
 	$(BUN) x tsc -p tsconfig.json
 
 unit: $(DEPS_STAMP)
-	$(BUN) test --timeout=60000 packages apps
+	$(BUN) test --timeout=60000 packages apps scripts
 
 e2e: all
 	$(BUN) test --timeout=120000 ./e2e

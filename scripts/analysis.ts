@@ -84,7 +84,7 @@ try {
 
   const seconds = (performance.now() - started) / 1000;
   const sections: Array<[string, string]> = [
-    ["analysis", renderRunInfo({ machine, seconds, requests, concurrency: CONCURRENCY })],
+    ["analysis", renderRunInfo({ machine, seconds, requests, concurrency: CONCURRENCY }, CHOICES)],
     ["analysis-a1", renderA1(runs, MAIN)],
     ["analysis-a2", renderA2(runs, MAIN, moved)],
     ["analysis-a3", renderA3(failover)],

@@ -98,7 +98,7 @@ function aptListsPresent(): boolean {
   }
 }
 
-const unit = await run("unit tests", ["test", "--timeout=60000", "packages", "apps"]);
+const unit = await run("unit tests", ["test", "--timeout=60000", "packages", "apps", "scripts"]);
 await ensureChromium();
 const e2e = await run("end-to-end tests", ["test", "--timeout=120000", "./e2e"]);
 const passed = unit.passed + e2e.passed + (typecheck ? 1 : 0);

@@ -21,13 +21,17 @@ export interface RunInfo {
 }
 
 /** The line under the experiments' heading: when, where, how long. */
-export function renderRunInfo(info: RunInfo): string {
+export function renderRunInfo(info: RunInfo, choices: readonly HashChoice[]): string {
   const { machine } = info;
   return [
     `Measured by \`make analysis\` (scripts/analysis.ts) on ${machine.date.slice(0, 16).replace("T", " ")} UTC; the whole run took ${Math.round(info.seconds)} s.`,
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.kernel}, Bun ${machine.bun}.`,
     "",
     `Every run starts its own compiled fleet (\`./watchdog --proxies 0 --servers N --lb-policy <policy> --http-port 0 --run-dir <tmp>\`: the flat topology of seeds/002, the load balancer in front of N servers), waits until the load balancer counts every server up, sends ${thousands(info.requests)} \`GET /home\` requests through its HTTP front door, at most ${info.concurrency} in flight, reads the server's number from each answer (\`Hello from Server: N\`), checks the counts against the fleet's own \`GET /stats\`, and stops the fleet. The load balancer draws a random six-digit request id for each request (\`--http-key request\`, the seed's R_id) and routes on it.`,
+    "",
+    "| hash choice | `--lb-policy` |",
+    "|---|---|",
+    ...choices.map((c) => `| ${c.label} | \`${c.policy}\` |`),
   ].join("\n");
 }
 

@@ -22,9 +22,8 @@ export const HTTP_ROUNDS = 3;
 export const HAPROXY_THREADS = availableParallelism();
 /** Why, for the report: measured with this harness's settings before choosing. */
 const HAPROXY_THREADS_WHY =
-  "one thread per core, HAProxy's own default (what a user gets without setting it). Against `nbthread 1` on the 2-core machine " +
-  "(same backends and wrk settings, interleaved, 8 runs each, 2026-11-21) it was 1.27× as fast (medians 44,177 vs 34,910 req/s; p50 1.14 vs 1.65 ms; p99 5.9 vs 4.9 ms, noisy) " +
-  "at the same CPU per request (18.0 vs 18.6 µs), so one thread would be a weaker baseline than the targets are meant against.";
+  "one thread per core, HAProxy's own default (what a user gets without setting it); `--haproxy-threads 1` measures the single-threaded one " +
+  "(docs/performance-history.md has that comparison from development: one thread was the slower baseline at the same CPU per request).";
 const BACKENDS = 3;
 
 export type TargetKind = "baseline" | "front door" | "reference";

@@ -105,7 +105,7 @@ export function renderReport(r: BenchReport): string {
   ];
   const warnings = [...t.warnings, ...r.respawn.warnings, ...r.hang.warnings];
   if (warnings.length > 0) lines.push("", "Warnings from this run:", "", ...warnings.map((w) => `- ${w}`));
-  lines.push("", `Reproduce: \`${r.command}\` (builds the binaries, then runs \`bun scripts/bench.ts\`; about four minutes with the HTTP part below).`);
+  lines.push("", `Reproduce: \`${r.command}\` (builds the binaries, then runs \`bun scripts/bench.ts\`, every part below included).`);
   return lines.join("\n");
 }
 
