@@ -30,7 +30,7 @@ const TIMEOUT_MS = 10_000;
 /** compare these; A-4 adds the other hash functions. */
 const MAIN = [SEED, XXH, MAGLEV];
 const RINGS = [SEED, POLY, MURMUR, XXH, XXH_MANY];
-const FAILOVER = { servers: 3, policy: XXH.policy, victim: 2, killAtMs: 2500, durationMs: 6000, concurrency: 32, timeoutMs: TIMEOUT_MS, binMs: 100 };
+const FAILOVER = { servers: 3, policy: XXH.policy, victim: 2, killAtMs: 2500, durationMs: 6000, concurrency: 32, timeoutMs: TIMEOUT_MS, binMs: 100, warmupRequests: 5000 };
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: { requests: { type: "string", default: "10000" }, "no-write": { type: "boolean", default: false } } });
 const requests = Number(values.requests);

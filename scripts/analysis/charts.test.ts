@@ -43,7 +43,7 @@ test("the A-2 charts show N on the x axis and take only the choices asked for", 
 
 test("the A-3 timeline marks the kill and the replacement", async () => {
   const failover: FailoverRun = {
-    options: { servers: 2, policy: "consistent-hash", victim: 2, killAtMs: 200, durationMs: 400, concurrency: 4, timeoutMs: 1000, binMs: 100 },
+    options: { servers: 2, policy: "consistent-hash", victim: 2, killAtMs: 200, durationMs: 400, concurrency: 4, timeoutMs: 1000, binMs: 100, warmupRequests: 10 },
     endpoints: [],
     bins: [0, 100, 200, 300].flatMap((t) => [
       { t, server: 1, requests: 50 },

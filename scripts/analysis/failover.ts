@@ -25,6 +25,8 @@ export interface FailoverOptions {
   readonly concurrency: number;
   readonly timeoutMs: number;
   readonly binMs: number;
+  /** Requests sent (and not counted) before the measured load, so it runs on warmed-up processes. */
+  readonly warmupRequests: number;
 }
 
 export interface FailoverRun {
@@ -86,6 +88,9 @@ export async function runFailover(options: FailoverOptions, progress: (fraction:
     const endpoints = await exercise(fleet.base);
     const oldPid = fleet.fleet.pidOf(`server --id ${options.victim} `);
     if (oldPid === undefined) throw new Error(`no pid for server ${options.victim} in ${fleet.fleet.runDir}`);
+
+    // Uncounted warm-up: a fresh fleet's JIT is still settling, which would make "before the kill" slower than "after".
+    await sendLoad(fleet.base, { count: options.warmupRequests, concurrency: options.concurrency, durationMs: options.durationMs, timeoutMs: options.timeoutMs });
 
     const start = performance.now();
     const load = sendLoad(fleet.base, { count: 1_000_000, concurrency: options.concurrency, durationMs: options.durationMs, timeoutMs: options.timeoutMs, start });

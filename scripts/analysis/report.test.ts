@@ -22,7 +22,7 @@ test("A-1: failed requests and counts /stats disagrees with are listed as warnin
 });
 
 const failover = (overrides: Partial<FailoverRun>): FailoverRun => ({
-  options: { servers: 3, policy: "maglev", victim: 2, killAtMs: 2500, durationMs: 6000, concurrency: 32, timeoutMs: 10_000, binMs: 100 },
+  options: { servers: 3, policy: "maglev", victim: 2, killAtMs: 2500, durationMs: 6000, concurrency: 32, timeoutMs: 10_000, binMs: 100, warmupRequests: 5000 },
   endpoints: [{ method: "GET", path: "/heartbeat", expected: 200, status: 200, answer: "" }],
   bins: [],
   failedBins: [],

@@ -114,7 +114,7 @@ export function renderA3(run: FailoverRun): string {
     "|---|---:|---:|---|",
     ...endpoints,
     "",
-    `Then ${concurrency} clients send \`GET /home\` for ${fixed(durationMs / 1000, 1)} s, each sending its next request when the last is answered, and Server ${victim} (pid ${run.oldPid}) is SIGKILLed ${fixed(killAtMs / 1000, 1)} s in.`,
+    `Then, after ${thousands(run.options.warmupRequests)} uncounted requests to warm the fleet up, ${concurrency} clients send \`GET /home\` for ${fixed(durationMs / 1000, 1)} s, each sending its next request when the last is answered, and Server ${victim} (pid ${run.oldPid}) is SIGKILLed ${fixed(killAtMs / 1000, 1)} s in.`,
     "",
     figure("a3-timeline.svg", "A-3: requests per server per 100 ms, a server killed"),
     "",
