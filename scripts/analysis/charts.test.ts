@@ -49,7 +49,6 @@ test("the A-3 timeline marks the kill and the replacement", async () => {
       { t, server: 1, requests: 50 },
       { t, server: 2, requests: t === 200 ? 0 : 50 },
     ]),
-    failedBins: [],
     load: { perServer: new Map([[1, 200], [2, 150]]), failed: 0, errors: new Map(), elapsedMs: 400 },
     oldPid: 10,
     newPid: 11,

@@ -34,8 +34,6 @@ export interface FailoverRun {
   readonly endpoints: EndpointCheck[];
   /** Requests answered by each server in each bin (bin = its start, ms after the load started). */
   readonly bins: Array<{ readonly t: number; readonly server: number; readonly requests: number }>;
-  /** Failed requests in each bin that had any. */
-  readonly failedBins: Array<{ readonly t: number; readonly failed: number }>;
   readonly load: Omit<LoadResult, "answers">;
   readonly oldPid: number;
   readonly newPid: number;
@@ -106,14 +104,14 @@ export async function runFailover(options: FailoverOptions, progress: (fraction:
     return {
       options,
       endpoints,
-      ...binned(answers, options),
+      bins: binned(answers, options),
       load: rest,
       oldPid,
       newPid: Number(newPid),
       killedAt,
       backAt: returned.at,
       watchdogMs: Number(watchdogMs),
-      silence: silenceAround(result.answers, options.victim, killedAt),
+      silence: silenceAround(answers, options.victim, killedAt),
     };
   } finally {
     await fleet.stop();
@@ -131,18 +129,13 @@ function silenceAround(answers: LoadResult["answers"], server: number, killedAt:
   return longest;
 }
 
-/** Answers per server and failures per bin; every server has a row in every bin (0 included), so the chart shows gaps as drops to 0. */
-function binned(answers: LoadResult["answers"], options: FailoverOptions): Pick<FailoverRun, "bins" | "failedBins"> {
+/** Answers per server per bin; every server has a row in every bin (0 included), so the chart shows gaps as drops to 0. Failures are counted in the load's totals. */
+function binned(answers: LoadResult["answers"], options: FailoverOptions): FailoverRun["bins"] {
   const binCount = Math.ceil(options.durationMs / options.binMs);
   const counts = Array.from({ length: options.servers }, () => new Array<number>(binCount).fill(0));
-  const failed = new Array<number>(binCount).fill(0);
   for (const answer of answers) {
-    const bin = Math.min(binCount - 1, Math.floor(answer.at / options.binMs));
-    if (answer.server === null) failed[bin]!++;
-    else if (answer.server <= options.servers) counts[answer.server - 1]![bin]!++;
+    if (answer.server === null || answer.server > options.servers) continue;
+    counts[answer.server - 1]![Math.min(binCount - 1, Math.floor(answer.at / options.binMs))]!++;
   }
-  return {
-    bins: counts.flatMap((row, s) => row.map((requests, b) => ({ t: b * options.binMs, server: s + 1, requests }))),
-    failedBins: failed.flatMap((count, b) => (count > 0 ? [{ t: b * options.binMs, failed: count }] : [])),
-  };
+  return counts.flatMap((row, s) => row.map((requests, b) => ({ t: b * options.binMs, server: s + 1, requests })));
 }

@@ -25,7 +25,6 @@ const failover = (overrides: Partial<FailoverRun>): FailoverRun => ({
   options: { servers: 3, policy: "maglev", victim: 2, killAtMs: 2500, durationMs: 6000, concurrency: 32, timeoutMs: 10_000, binMs: 100, warmupRequests: 5000 },
   endpoints: [{ method: "GET", path: "/heartbeat", expected: 200, status: 200, answer: "" }],
   bins: [],
-  failedBins: [],
   load: { perServer: new Map([[1, 10], [2, 10], [3, 10]]), failed: 0, errors: new Map(), elapsedMs: 6000 },
   oldPid: 100,
   newPid: 200,
